@@ -1,0 +1,1 @@
+"""Data shipped with Choreo Studio: demo models and their rebuild script live here."""

@@ -1,0 +1,73 @@
+"""One checkpoint file per model: weights, optimizer, configs, statistics, skeleton.
+
+Written atomically; read with ``torch.load(weights_only=True)`` so a checkpoint
+can never run code. One reader serves resume and sampling.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import ChoreoError
+from .fileio import atomic_path
+
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (plain types and tensors only) atomically to ``path``."""
+    payload = {"format": FORMAT_VERSION, **payload}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Load a checkpoint safely; ``kind`` ("dance"/"sketch") is checked when given."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChoreoError("model file not found" if not path.exists() else "is not a file", path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else "unsupported content"
+        raise ChoreoError(f"refused to load: not a plain Choreo checkpoint ({first[:160]})", path) from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
+        raise ChoreoError(f"not a readable checkpoint (truncated or not a model file): {err}"[:240], path) from err
+    if not isinstance(payload, dict) or "format" not in payload or "kind" not in payload:
+        raise ChoreoError("not a Choreo Studio checkpoint", path)
+    if payload["format"] > FORMAT_VERSION:
+        raise ChoreoError(f"written by a newer Choreo Studio (format {payload['format']})", path)
+    if kind is not None and payload["kind"] != kind:
+        raise ChoreoError(f"is a {payload['kind']} model, expected a {kind} model", path)
+    return payload
+
+
+def load_dance_model(path: str | Path, device: str | torch.device = "cpu"):
+    """Rebuild a ready-to-generate ``DanceModel`` from a checkpoint."""
+    from .models import DanceConfig, DanceModel
+    from .motion import Motion
+    from .representation import MotionCodec
+
+    payload = read_checkpoint(path, kind="dance")
+    try:
+        model = DanceModel(DanceConfig(**payload["model_config"]))
+        model.load_state_dict(payload["model"])
+        extra = payload["extra"]
+        model.codec = MotionCodec.from_state_dict(extra["codec"])
+        model.bones = extra["bones"].long()
+        model.bone_lengths = extra["bone_lengths"].double()
+        model.seed = Motion(
+            extra["seed_positions"].float().numpy(), fps=float(extra["fps"]),
+            joint_names=list(extra["joint_names"]), bones=extra["bones"].numpy(),
+            source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
+        )
+    except (KeyError, TypeError, RuntimeError, ValueError) as err:
+        raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err
+    model.checkpoint_info = {k: payload.get(k) for k in ("step", "frames_seen", "best_val", "elapsed")}
+    return model.to(device).eval()

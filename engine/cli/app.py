@@ -1,0 +1,19 @@
+"""``choreo studio``: open the desktop app (lives in the ``studio`` front end)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("studio", help="open the desktop studio (the demo when no file is given)")
+    s.add_argument("file", nargs="?", help="mocap clip to open")
+    s.add_argument("--model", help="dance model checkpoint to load")
+    s.set_defaults(func=cmd_studio)
+
+
+def cmd_studio(args: argparse.Namespace) -> int:
+    # Imported by name: the engine never depends on a GUI toolkit; the front end registers itself here.
+    app = importlib.import_module("studio.app")
+    return int(app.main(file=args.file, model=args.model) or 0)

@@ -1,0 +1,45 @@
+"""``choreo bench``: performance figures as ratios against same-run references."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("bench", help="performance figures (JSON with --json)")
+    b.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
+    b.add_argument("--seconds", type=float, default=8.0, help="time per measurement")
+    b.add_argument("--only", nargs="*", help="run only these: dance_training dance_generation sketch_training "
+                   "live_latency")
+    b.set_defaults(func=cmd_bench)
+
+
+# name -> (module, function); modules are imported on demand
+BENCHES = {
+    "dance_training": ("engine.bench", "bench_dance_training"),
+    "dance_generation": ("engine.bench", "bench_dance_generation"),
+    "sketch_training": ("engine.sketch.bench", "bench_sketch_training"),
+    "live_latency": ("engine.bench_live", "bench_live_latency"),
+}
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    results: dict[str, Any] = {}
+    for name, (module, func) in BENCHES.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"bench: {name}...", file=sys.stderr)
+        fn = getattr(importlib.import_module(module), func)
+        results[name] = fn(seconds=args.seconds)
+        if not args.json:
+            print(f"\n{name}")
+            for key, value in results[name].items():
+                shown = f"{value:,.2f}" if isinstance(value, float) else value
+                print(f"  {key:32s} {shown}")
+    if args.json:
+        print(json.dumps(results))
+    return 0

@@ -1,0 +1,174 @@
+"""``choreo info``, ``choreo train`` and ``choreo generate``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..dance_training import train
+from ..errors import ChoreoError
+from ..generation import DanceGenerator
+from ..models import DanceConfig, DanceModel
+from ..motion import Motion, load_motion
+from ..skeleton import integrity
+from ..training import TrainConfig
+from .dance_info import add_info_parser
+from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    add_info_parser(sub)
+
+    t = sub.add_parser("train", help="train a dance model on mocap clips", description=(
+        "Train an LSTM + mixture density network on one or more clips. " + NEGATIVE_LOSS_NOTE))
+    t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .csv) or folders of clips")
+    t.add_argument("--out", help="checkpoint to write (default: <first clip>.pt in this folder)")
+    budget = t.add_mutually_exclusive_group()
+    budget.add_argument("--minutes", type=float, help="training time budget (default 3 when --epochs is not given)")
+    budget.add_argument("--epochs", type=float, help="passes over the data instead of a time budget")
+    d = DanceConfig()
+    tc = TrainConfig()
+    t.add_argument("--hidden", type=int, default=d.hidden, help="LSTM units per layer")
+    t.add_argument("--layers", type=int, default=d.layers, help="stacked LSTM layers")
+    t.add_argument("--mixtures", type=int, default=d.mixtures, help="Gaussian components")
+    t.add_argument("--look-back", type=int, default=d.look_back, help="frames that prime generation by default")
+    t.add_argument("--seq-len", type=int, default=tc.seq_len, help="frames per training crop")
+    t.add_argument("--batch", type=int, default=tc.batch, help="crops per step")
+    t.add_argument("--lr", type=float, default=tc.lr, help="peak learning rate")
+    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    t.add_argument("--precision", default="auto", help="auto | bf16 | fp32")
+    t.add_argument("--layout", default="auto", help="array layout of .npy/.npz/.csv input")
+    t.add_argument("--fps", type=float, help="frame rate when the file does not say")
+    t.add_argument("--resume", help="continue training from this checkpoint")
+    t.add_argument("--force", action="store_true", help="replace an existing --out file")
+    t.add_argument("--seed", type=int, default=0, help="random seed for crops and initialisation")
+    t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    t.set_defaults(func=cmd_train)
+
+    g = sub.add_parser("generate", help="generate a new take from a trained model")
+    g.add_argument("model", help="checkpoint written by choreo train")
+    g.add_argument("--frames", type=int, default=900, help="frames to generate")
+    g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
+    g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model")
+    g.add_argument("--temperature", type=float, default=1.0, help="mixture temperature (0 = most likely move)")
+    g.add_argument("--sigma-temperature", type=float, default=1.0, help="spread of each move (0 = its mean)")
+    g.add_argument("--mixture", default="auto", help="auto | argmax | component index")
+    g.add_argument("--variations", type=int, default=1, help="takes to generate side by side")
+    g.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same take")
+    g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
+    g.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    g.add_argument("--out", help="take.npy | .npz | .csv | .json | .mp4 | .gif (default: take.npy, numbered if taken)")
+    g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
+    g.add_argument("--force", action="store_true", help="replace an existing --out file")
+    g.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    g.set_defaults(func=cmd_generate)
+
+
+def _default_out(stem: str, suffix: str) -> Path:
+    """``stem.suffix`` or the first free ``stem-2.suffix``, ``stem-3.suffix``..."""
+    path, n = Path(stem + suffix), 2
+    while path.exists() or Path(f"{path.stem}_v0{suffix}").exists():
+        path, n = Path(f"{stem}-{n}{suffix}"), n + 1
+    return path
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ..dance_training import as_motions
+    from ..motion import load_motions
+
+    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
+    out = Path(args.out) if args.out else Path(Path(args.data[0]).stem + ".pt")
+    if out.exists() and not args.force and (args.resume is None or Path(args.resume).resolve() != out.resolve()):
+        raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", out)
+    model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
+                               look_back=args.look_back)
+    config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,
+                         lr=args.lr, device=args.device, precision=args.precision, seed=args.seed)
+    frames = sum(m.n_frames for m in motions)
+    print(f"training on {len(motions)} clip(s), {frames:,} frames, {motions[0].n_joints} joints "
+          f"at {motions[0].fps:g} fps -> {out}", file=sys.stderr)
+    on_event, close = training_bar(enabled=sys.stderr.isatty() or not args.json)
+    try:
+        result = train(motions, out, model_config=model_config, config=config, on_event=on_event,
+                       resume=args.resume)
+    finally:
+        close()
+    val = "n/a" if result.val_loss is None else f"{result.val_loss:.3f}"
+    print(f"done ({result.stopped}) after {result.steps} steps, {result.seconds:.0f} s, "
+          f"{result.frames_per_s:,.0f} frames/s; loss {result.train_loss:.3f}, validation {val}. "
+          f"Saved {out}", file=sys.stderr)
+    print(NEGATIVE_LOSS_NOTE, file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary()))
+    return 0
+
+
+def parse_seed_from(spec: str) -> tuple[str, int | None]:
+    """``clip.npy:120`` -> (``clip.npy``, 120); ``clip.npy`` -> (``clip.npy``, None)."""
+    path, sep, frame = spec.rpartition(":")
+    if sep and frame.isdigit() and path:
+        return path, int(frame)
+    return spec, None
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ..device import resolve_device
+    from ..export import export_motion
+
+    if args.frames < 1:
+        raise ChoreoError(f"--frames must be at least 1, got {args.frames}")
+    model = DanceModel.load(args.model, device=resolve_device(args.device))
+    seed: Motion | None = model.seed
+    seed_frame = None
+    if args.seed_from:
+        seed_path, seed_frame = parse_seed_from(args.seed_from)
+        seed = load_motion(seed_path)
+        if seed.n_joints != model.config.n_joints:
+            raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {model.config.n_joints}",
+                              seed_path)
+    assert seed is not None
+    look_back = args.look_back or model.config.look_back
+    mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
+    out = Path(args.out) if args.out else _default_out("take", ".npy")
+    if out.exists() and not args.force:
+        raise ChoreoError("already exists (use --force to replace it)", out)
+    gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
+                         temperature=args.temperature, sigma_temperature=args.sigma_temperature,
+                         mixture=mixture, rng=args.seed, variations=args.variations, rigid=not args.no_rigid)
+    progress, close = count_bar(args.frames, "generating")
+    t0 = time.perf_counter()
+    try:
+        frames = gen.generate(args.frames, on_frame=lambda i, _f: progress(i + 1, args.frames))
+    finally:
+        close()
+    seconds = time.perf_counter() - t0
+    takes = [frames] if args.variations == 1 else list(frames)
+    motions = [Motion(t, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
+                      source=f"generated from {args.model}", layout=seed.layout) for t in takes]
+    video = out.suffix.lower() in (".mp4", ".gif")
+    vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
+    try:
+        written = export_motion(motions if len(motions) > 1 else motions[0], out, layout=args.layout,
+                                overwrite=args.force, progress=vprog)
+    finally:
+        vclose()
+    paths = written if isinstance(written, list) else [written]
+    print(f"wrote {', '.join(str(p) for p in paths)} ({args.frames} frames x {len(takes)} take(s), "
+          f"{args.frames * len(takes) / seconds:,.0f} frames/s)", file=sys.stderr)
+    if args.json:
+        ref = seed.positions
+        ref_speed = float(np.median(np.linalg.norm(np.diff(ref, axis=0), axis=-1).mean(1)))
+        bones = model.bones.numpy() if model.bones is not None else None
+        lengths = model.bone_lengths.numpy() if model.bone_lengths is not None else None
+        quality = integrity(takes[0], bones, lengths, ref_median_speed=ref_speed) if bones is not None else {}
+        print(json.dumps({
+            "out": [str(p) for p in paths], "frames": args.frames, "variations": len(takes),
+            "seconds": seconds, "frames_per_s": args.frames * len(takes) / seconds,
+            "quality": {k: v for k, v in quality.items() if isinstance(v, (int, float, bool))},
+        }))
+    return 0

@@ -1,0 +1,201 @@
+"""``choreo sketch train|generate|complete|eval``: Sketch-RNN from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from ..errors import ChoreoError
+from ..fileio import check_writable
+
+OUTPUT_TYPES = (".npz", ".svg", ".png")
+
+
+def _check_out(path: str, force: bool = True) -> Path:
+    p = Path(path)
+    if p.suffix.lower() not in OUTPUT_TYPES:
+        raise ChoreoError("unknown output type (use .npz, .svg or .png)", p)
+    return check_writable(p, force)
+
+
+def _progress(enabled: bool):
+    """A tqdm bar on stderr fed by training events; returns (callback, close)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, file=sys.stderr, disable=not enabled, unit="‰", dynamic_ncols=True,
+               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+    warnings: list[str] = []
+
+    def on_event(e) -> None:
+        if e.kind == "warning":
+            warnings.append(e.message)
+            bar.write(f"choreo: warning: {e.message}", file=sys.stderr)
+            return
+        if e.kind in ("progress", "validation"):
+            bar.n = int(e.fraction * 1000)
+            post = {"step": e.step}
+            if e.train_loss is not None:
+                post["loss"] = f"{e.train_loss:.3f}"
+            if e.val_loss is not None:
+                post["val"] = f"{e.val_loss:.3f}"
+            bar.set_postfix(post, refresh=True)
+
+    return on_event, bar.close
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
+    from ..sketch.model import SketchConfig
+    from ..sketch.synthetic import synthetic_sketches
+    from ..sketch.task import sketch_train_config, train_sketch
+
+    if (args.data is None) == (not args.demo):
+        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
+    check_writable(args.out, True)
+    data = synthetic_sketches(2000, seed=args.seed) if args.demo else args.data
+    sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
+    overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
+    model_config = SketchConfig(**{**asdict(SketchConfig()), **overrides})
+    tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "seed": args.seed}
+    if args.batch:
+        tc["batch"] = args.batch
+    if args.minutes is None and args.epochs is None:
+        tc["minutes"] = 4.0
+    on_event, close = _progress(not args.quiet)
+    try:
+        result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
+                              on_event=on_event, resume=args.resume)
+    finally:
+        close()
+    summary = result.summary()
+    summary.update(kind="sketch", parameters=result.model.n_parameters() if result.model else None,
+                   steps_per_s=result.steps / max(result.seconds, 1e-9))
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"trained {summary['steps']} steps in {summary['seconds']:.0f} s "
+              f"({summary['steps_per_s']:.2f} steps/s), val loss {summary['best_val_loss']}, "
+              f"stopped: {summary['stopped']} -> {args.out}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Sample sketches from a model and write them."""
+    from ..sketch.model import load_sketch_model
+    from ..sketch.render import save_sketches
+    from ..sketch.sampling import sample
+
+    out = _check_out(args.out)
+    if args.n < 1:
+        raise ChoreoError(f"--n must be at least 1, got {args.n}")
+    model = load_sketch_model(args.model)
+    sketches, ended = sample(model, args.n, temperature=args.temperature, greedy=args.greedy, seed=args.seed,
+                             return_ended=True)
+    save_sketches(out, sketches)
+    info = {"sketches": len(sketches), "ended": int(sum(ended)), "out": str(out)}
+    print(json.dumps(info) if args.json else f"wrote {len(sketches)} sketches to {out}")
+    return 0
+
+
+def cmd_complete(args: argparse.Namespace) -> int:
+    """Finish a partial drawing several ways."""
+    from ..sketch.model import load_sketch_model
+    from ..sketch.render import save_sketches
+    from ..sketch.sampling import complete
+    from ..sketch.strokes import load_split
+
+    out = _check_out(args.out)
+    if args.n < 1:
+        raise ChoreoError(f"--n must be at least 1, got {args.n}")
+    model = load_sketch_model(args.model)
+    items = load_split(args.partial, args.split)
+    if not 0 <= args.index < len(items):
+        raise ChoreoError(f"--index {args.index} is out of range (the file holds {len(items)} sketches)",
+                          args.partial)
+    prefix = items[args.index]
+    if args.points is not None:
+        prefix = prefix[: max(1, args.points)]
+    endings = complete(model, prefix, args.n, temperature=args.temperature, seed=args.seed)
+    save_sketches(out, endings)
+    info = {"endings": len(endings), "prefix_points": len(prefix), "out": str(out)}
+    text = f"wrote {len(endings)} endings of a {len(prefix)}-point start to {out}"
+    print(json.dumps(info) if args.json else text)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Reconstruction and KL loss of a model on one split of a stroke file."""
+    from ..sketch.model import load_sketch_model
+    from ..sketch.strokes import load_split
+    from ..sketch.task import evaluate_sketch
+
+    model = load_sketch_model(args.model)
+    res = evaluate_sketch(model, load_split(args.data, args.split))
+    res["split"] = args.split
+    if args.json:
+        print(json.dumps(res))
+    else:
+        print(f"{args.split}: reconstruction {res['recon']:.4f} "
+              f"(offsets {res['offset']:.4f}, pen {res['pen']:.4f}), "
+              f"KL {res['kl']:.4f} over {res['sketches']} sketches ({res['skipped']} too long, skipped)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``choreo sketch ...`` to the ``choreo`` subcommands."""
+    from ..sketch.model import SketchConfig
+
+    p = sub.add_parser("sketch", help="train and draw vector sketches (Sketch-RNN)",
+                       description="Sketch-RNN: learn stroke drawings, sample, finish a drawing, evaluate.")
+    ss = p.add_subparsers(dest="sketch_command", metavar="ACTION", parser_class=type(p))
+    ss.required = True
+
+    t = ss.add_parser("train", help="train on a stroke-3 .npz (or --demo shapes)")
+    t.add_argument("data", nargs="?", help="Sketch-RNN .npz (train/valid/test splits) or .npy")
+    t.add_argument("--demo", action="store_true", help="train on procedural demo shapes instead")
+    t.add_argument("--out", required=True, help="checkpoint to write (.pt)")
+    t.add_argument("--minutes", type=float, default=None, help="time budget (default 4)")
+    t.add_argument("--epochs", type=float, default=None, help="passes over the training sketches instead")
+    t.add_argument("--batch", type=int, default=None, help="sketches per step (default 64)")
+    for name in ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len"):
+        t.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                       help=f"model size (default {getattr(SketchConfig(), name)})")
+    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", default=None, help="continue from this checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    t.set_defaults(func=cmd_train)
+
+    g = ss.add_parser("generate", help="sample sketches from a model")
+    g.add_argument("model", help="sketch checkpoint (.pt)")
+    g.add_argument("--n", type=int, default=16, help="number of sketches")
+    g.add_argument("--temperature", type=float, default=0.4)
+    g.add_argument("--greedy", action="store_true", help="most likely component and pen state every step")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", required=True, help=".npz (stroke-3), .svg or .png (grid)")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_generate)
+
+    c = ss.add_parser("complete", help="finish a partial drawing N ways")
+    c.add_argument("model", help="sketch checkpoint (.pt)")
+    c.add_argument("partial", help="stroke file holding the start of a drawing")
+    c.add_argument("--index", type=int, default=0, help="which sketch of the file (default the first)")
+    c.add_argument("--split", default=None, help="split of a Sketch-RNN .npz (default train or the only one)")
+    c.add_argument("--points", type=int, default=None, help="use only the first P points as the start")
+    c.add_argument("--n", type=int, default=4, help="number of endings")
+    c.add_argument("--temperature", type=float, default=0.4)
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", required=True, help=".npz, .svg or .png")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_complete)
+
+    e = ss.add_parser("eval", help="reconstruction and KL loss on a split")
+    e.add_argument("model", help="sketch checkpoint (.pt)")
+    e.add_argument("data", help="stroke file")
+    e.add_argument("--split", default="test")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)

@@ -1,0 +1,169 @@
+"""Training data and loss for dance models, and the public ``train`` function."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .checkpoint import read_checkpoint
+from .errors import ChoreoError
+from .mdn import diag_mixture_nll
+from .models import DanceConfig, DanceModel
+from .motion import Motion, load_motions
+from .representation import MotionCodec, raw_features
+from .skeleton import motion_skeleton
+from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+
+SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
+
+
+@dataclass
+class DanceBatch:
+    inputs: Tensor  # (B, L, D) normalised frames
+    targets: Tensor  # (B, L, D) normalised next-frame changes
+    mask: Tensor  # (B, L) 1 where a real frame is, 0 in padding
+
+
+class DanceTask:
+    """Crops of several clips, each split in time into training and validation parts."""
+
+    kind = "dance"
+
+    def __init__(self, model: DanceModel, clips: Sequence[np.ndarray], codec: MotionCodec,
+                 val_fraction: float, extra: dict[str, Any]) -> None:
+        self.model, self.codec, self.extra = model, codec, extra
+        self.train_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.val_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        for clip in clips:
+            feats = raw_features(clip)
+            x, y = codec.encode_inputs(feats[:-1]), codec.encode_targets(feats)
+            n_val = int(len(x) * val_fraction) if len(x) * val_fraction >= 8 else 0
+            self.train_parts.append((x[: len(x) - n_val], y[: len(y) - n_val]))
+            if n_val:
+                self.val_parts.append((x[len(x) - n_val :], y[len(y) - n_val :]))
+        self.train_targets = sum(len(x) for x, _ in self.train_parts)
+        if self.train_targets < 2:
+            raise ChoreoError("not enough frames to train on (need at least a few seconds of motion)")
+        d = codec.n_joints * 3
+        # input noise in normalised units, per pose coordinate (see DanceConfig.input_noise)
+        self.noise_scale = (model.config.input_noise * codec.out_std[:d] / codec.in_std[:d]).astype(np.float32)
+
+    def sample_batch(self, batch: int, seq_len: int, rng: np.random.Generator, device: torch.device) -> DanceBatch:
+        lengths = np.array([len(x) for x, _ in self.train_parts])
+        weights = np.maximum(lengths - seq_len + 1, 1).astype(np.float64)
+        clip_ids = rng.choice(len(lengths), size=batch, p=weights / weights.sum())
+        d_in = self.codec.dim
+        xs = np.zeros((batch, seq_len, d_in), np.float32)
+        ys = np.zeros((batch, seq_len, d_in), np.float32)
+        mask = np.zeros((batch, seq_len), np.float32)
+        for b, c in enumerate(clip_ids):
+            x, y = self.train_parts[c]
+            start = int(rng.integers(0, max(1, len(x) - seq_len + 1)))
+            n = min(seq_len, len(x) - start)
+            xs[b, :n], ys[b, :n], mask[b, :n] = x[start : start + n], y[start : start + n], 1.0
+        d = self.codec.n_joints * 3
+        if self.model.config.input_noise > 0:
+            # noisy inputs, targets that lead back to the clean next pose: the model learns to steer back
+            noise = rng.standard_normal((batch, seq_len, d), dtype=np.float32)
+            xs[..., :d] += noise * self.noise_scale
+            ys[..., :d] -= noise * self.model.config.input_noise * mask[..., None]
+        return DanceBatch(*(torch.from_numpy(a).to(device) for a in (xs, ys, mask)))
+
+    def loss(self, forward: Forward, batch: DanceBatch, step: int) -> tuple[Tensor, int, dict[str, float]]:
+        mix, _ = forward(batch.inputs)
+        nll = diag_mixture_nll(mix, batch.targets) / self.codec.dim  # nats per number
+        n = batch.mask.sum()
+        return (nll * batch.mask).sum() / n.clamp(min=1), int(n), {}
+
+    def val_batches(self, seq_len: int, device: torch.device) -> Iterable[DanceBatch]:
+        windows = []
+        for x, y in self.val_parts:
+            for start in range(0, len(x), seq_len):
+                windows.append((x[start : start + seq_len], y[start : start + seq_len]))
+        for i in range(0, len(windows), 64):
+            chunk = windows[i : i + 64]
+            length = max(len(x) for x, _ in chunk)
+            xs = np.zeros((len(chunk), length, self.codec.dim), np.float32)
+            ys, mask = np.zeros_like(xs), np.zeros((len(chunk), length), np.float32)
+            for b, (x, y) in enumerate(chunk):
+                xs[b, : len(x)], ys[b, : len(y)], mask[b, : len(x)] = x, y, 1.0
+            yield DanceBatch(*(torch.from_numpy(a).to(device) for a in (xs, ys, mask)))
+
+    def checkpoint_extra(self) -> dict[str, Any]:
+        return self.extra
+
+
+MotionSource = Motion | str | Path
+
+
+def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
+    """Motions from a Motion, a path, a folder, or a list of those."""
+    items = [data] if isinstance(data, (Motion, str, Path)) else list(data)
+    motions = [m for m in items if isinstance(m, Motion)]
+    paths = [p for p in items if not isinstance(p, Motion)]
+    if paths:
+        motions += load_motions(paths)
+    if not motions:
+        raise ChoreoError("no motion to train on")
+    joints = {m.n_joints for m in motions}
+    if len(joints) > 1:
+        raise ChoreoError(f"clips have different joint counts {sorted(joints)}; train one skeleton at a time")
+    return motions
+
+
+def train(
+    data: MotionSource | Sequence[MotionSource],
+    out: str | Path | None = None,
+    *,
+    model_config: DanceConfig | None = None,
+    config: TrainConfig | None = None,
+    on_event: Callable[[TrainEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+    resume: str | Path | None = None,
+) -> TrainResult:
+    """Train a ``DanceModel`` on one or more clips; ``result.model`` holds the best weights.
+
+    With ``resume`` the model config and normalisation come from that checkpoint.
+    """
+    motions = as_motions(data)
+    config = config or TrainConfig()
+    clips = [m.positions for m in motions]
+    if resume is not None:
+        payload = read_checkpoint(resume, kind="dance")
+        model_config = DanceConfig(**payload["model_config"])
+        codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
+        if codec.n_joints != motions[0].n_joints:
+            raise ChoreoError(f"model has {codec.n_joints} joints, data has {motions[0].n_joints}", resume)
+    else:
+        model_config = model_config or DanceConfig()
+        model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints})
+        codec = MotionCodec.fit(clips)
+    torch.manual_seed(config.seed)
+    model = DanceModel(model_config)
+    first = motions[0]
+    bones, lengths = motion_skeleton(first)
+    extra = {
+        "codec": codec.state_dict(),
+        "bones": torch.as_tensor(np.asarray(bones), dtype=torch.long),
+        "bone_lengths": torch.as_tensor(np.asarray(lengths), dtype=torch.float64),
+        "seed_positions": torch.from_numpy(first.positions[:SEED_FRAMES].copy()),
+        "fps": float(first.fps),
+        "joint_names": list(first.joint_names),
+        "layout": first.layout,
+        "source": first.source,
+    }
+    task = DanceTask(model, clips, codec, config.val_fraction, extra)
+    result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
+                 cancel=cancel, resume=resume)
+    model.codec = codec
+    model.bones, model.bone_lengths = extra["bones"], extra["bone_lengths"]
+    model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
+                        bones=np.asarray(bones), source=first.source, layout=first.layout)
+    return result

@@ -1,0 +1,48 @@
+"""Atomic file writes: a half-written file never replaces a good one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ChoreoError
+
+
+def check_writable(path: str | Path, overwrite: bool = True) -> Path:
+    """Return ``path`` as a Path if it may be written, else raise ChoreoError."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ChoreoError("already exists (use --force to replace it)", path)
+    if path.is_dir():
+        raise ChoreoError("is a folder, expected a file name", path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ChoreoError(f"folder {parent} does not exist", path)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    If the body raises (disk full, encoder crash, Ctrl-C) the temporary file
+    is removed and any existing file at ``path`` is left untouched.
+    """
+    path = check_writable(path, overwrite)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except OSError as err:
+        tmp_path.unlink(missing_ok=True)
+        raise ChoreoError(f"could not write: {err.strerror or err}", path) from err
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise

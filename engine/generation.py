@@ -1,0 +1,162 @@
+"""``DanceGenerator``: prime on a moment of a clip, then dance on one frame at a time.
+
+The LSTM state is stepped once per frame (never a whole look-back window per
+frame), every parameter can change between frames, and several variations
+run as one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .errors import ChoreoError
+from .mdn import MixtureChoice, sample_diag_mixture
+from .models import DanceModel
+from .motion import Motion
+from .representation import raw_features
+from .skeleton import RigidProjector
+
+STAGE_MARGIN = 0.1  # of the data's travel span: how far past it the body centre may go before turning back
+
+
+class DanceGenerator:
+    """Generates new frames in the source's coordinates.
+
+    seed:              the clip to continue (Motion or ``(frames, joints, 3)``); default: the
+                       stretch of training data stored in the checkpoint.
+    seed_frame:        generation continues *from* this frame (primed on the frames before it).
+    look_back:         how many frames before ``seed_frame`` prime the LSTM.
+    temperature:       mixture-weight temperature (0 = always the most likely component).
+    sigma_temperature: variance scale of the chosen component (0 = its mean, 1 = learned spread).
+    mixture:           "auto" (sample), "argmax" or a fixed component index.
+    rng:               seed for reproducible takes.
+    variations:        takes generated side by side in one batch.
+    rigid:             keep bone lengths at the training data's lengths.
+    stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area.
+    """
+
+    def __init__(
+        self,
+        model: DanceModel,
+        seed: Motion | np.ndarray | None = None,
+        seed_frame: int | None = None,
+        look_back: int = 32,
+        temperature: float = 1.0,
+        sigma_temperature: float = 1.0,
+        mixture: MixtureChoice = "auto",
+        rng: int | None = 0,
+        variations: int = 1,
+        rigid: bool = True,
+        stay_on_stage: bool = True,
+    ) -> None:
+        if model.codec is None:
+            raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
+        self.model = model.eval()
+        self.codec = model.codec
+        seed = model.seed if seed is None else seed
+        if seed is None:
+            raise ChoreoError("no seed motion given and the model carries none")
+        self.seed_positions = seed.positions if isinstance(seed, Motion) else np.asarray(seed, np.float32)
+        if self.seed_positions.ndim != 3 or self.seed_positions.shape[1:] != (self.codec.n_joints, 3):
+            raise ChoreoError(
+                f"seed has shape {self.seed_positions.shape}, the model expects (frames, {self.codec.n_joints}, 3)")
+        n = len(self.seed_positions)
+        if n < 2:
+            raise ChoreoError("seed needs at least 2 frames")
+        self.seed_frame = min(n, max(2, look_back + 1)) if seed_frame is None else int(seed_frame)
+        if not 2 <= self.seed_frame <= n:
+            raise ChoreoError(f"seed frame {seed_frame} is outside the seed clip (2..{n})")
+        if look_back < 1:
+            raise ChoreoError(f"look-back must be at least 1 frame, got {look_back}")
+        self.look_back = int(look_back)
+        self.temperature, self.sigma_temperature = float(temperature), float(sigma_temperature)
+        self.mixture = mixture
+        self.variations = int(variations)
+        if self.variations < 1:
+            raise ChoreoError(f"variations must be at least 1, got {variations}")
+        self.rigid, self.stay_on_stage = rigid, stay_on_stage
+        self.device = model.device
+        self._generator = torch.Generator(device=self.device)
+        self._generator.manual_seed(int(rng) if rng is not None else int(torch.seed() % 2**63))
+        self._projector = (
+            RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
+        )
+        span = self.codec.stage_hi - self.codec.stage_lo
+        margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
+        self._stage_lo = torch.as_tensor(self.codec.stage_lo - margin, dtype=torch.float64, device=self.device)
+        self._stage_hi = torch.as_tensor(self.codec.stage_hi + margin, dtype=torch.float64, device=self.device)
+        self.frames_generated = 0
+        self._prime()
+
+    @property
+    def mixture(self) -> MixtureChoice:
+        return self._mixture
+
+    @mixture.setter
+    def mixture(self, value: MixtureChoice) -> None:
+        k = self.model.config.mixtures
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            value = int(value)
+        if isinstance(value, int) and not 0 <= value < k:
+            raise ChoreoError(f"mixture component {value} is out of range: this model has {k} (0..{k - 1})")
+        if isinstance(value, str) and value not in ("auto", "argmax"):
+            raise ChoreoError(f"mixture must be auto, argmax or a component index 0..{k - 1}, got {value!r}")
+        self._mixture = value
+
+    def _prime(self) -> None:
+        """Run the look-back frames through the LSTM; the next sample continues the seed."""
+        start = max(0, self.seed_frame - self.look_back - 1)
+        window = self.seed_positions[start : self.seed_frame]
+        # decoding runs in float64 so a take's bones are as exact as the data's; the network runs in float32
+        feats = torch.from_numpy(raw_features(window)).to(self.device, torch.float64)
+        x = self.codec.normalise(feats)[-self.look_back :].float()
+        x = x.unsqueeze(0).expand(self.variations, -1, -1).contiguous()
+        with torch.no_grad():
+            mix, self._state = self.model(x)
+        self._mix = type(mix)(mix.logits[:, -1], mix.mu[:, -1], mix.log_sigma[:, -1])
+        self._feats = feats[-1].unsqueeze(0).repeat(self.variations, 1)
+        last = torch.from_numpy(window[-1].astype(np.float64)).to(self.device)
+        self._centre = last.mean(0).unsqueeze(0).repeat(self.variations, 1)
+
+    def step(self) -> np.ndarray:
+        """The next frame: ``(variations, joints, 3)`` float32 in source coordinates."""
+        with torch.no_grad():
+            y = sample_diag_mixture(self._mix, self.temperature, self.sigma_temperature, self.mixture,
+                                    self._generator)
+            feats = self.codec.decode_step(self._feats, y.double())
+            j = self.codec.n_joints
+            pose = feats[:, : 3 * j].reshape(-1, j, 3)
+            vel = feats[:, 3 * j :]
+            if self._projector is not None and self.rigid:
+                pose = self._projector.project(pose)
+                shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
+                pose = pose - shift.unsqueeze(1)
+                vel = vel + shift
+            centre = self._centre + vel
+            if self.stay_on_stage:
+                out = (centre < self._stage_lo) | (centre > self._stage_hi)
+                if bool(out.any()):
+                    vel = torch.where(out, -vel, vel)  # bounce back towards the stage
+                    centre = self._centre + vel
+            self._feats = torch.cat([pose.reshape(len(pose), -1), vel], dim=1)
+            self._centre = centre
+            self._mix, self._state = self.model.step(self.codec.normalise(self._feats).float(), self._state)
+        self.frames_generated += 1
+        return (pose + centre.unsqueeze(1)).float().cpu().numpy()
+
+    def stream(self, frames: int) -> Iterator[np.ndarray]:
+        """Yield ``frames`` frames one at a time (each ``(variations, joints, 3)``)."""
+        for _ in range(frames):
+            yield self.step()
+
+    def generate(self, frames: int, on_frame: Callable[[int, np.ndarray], None] | None = None) -> np.ndarray:
+        """``(frames, joints, 3)`` float32, or ``(variations, frames, joints, 3)`` with variations > 1."""
+        out = np.empty((self.variations, frames, self.codec.n_joints, 3), np.float32)
+        for i, frame in enumerate(self.stream(frames)):
+            out[:, i] = frame
+            if on_frame is not None:
+                on_frame(i, frame)
+        return out[0] if self.variations == 1 else out

@@ -1,0 +1,121 @@
+"""``DanceModel``: a stacked LSTM with a diagonal Gaussian mixture head.
+
+nanoGPT-style: a config dataclass, a short module, and checkpoints that carry
+their own config (see ``engine.checkpoint``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor, nn
+
+from .mdn import DiagGaussianMixture, DiagGaussianMixtureHead
+
+if TYPE_CHECKING:
+    from .motion import Motion
+    from .representation import MotionCodec
+
+LSTMState = tuple[Tensor, Tensor]
+
+
+@dataclass
+class DanceConfig:
+    """Shape of a dance model. Every field is saved in the checkpoint."""
+
+    n_joints: int = 0  # joints per frame; set from the training data
+    hidden: int = 256  # LSTM units per layer
+    layers: int = 3  # stacked LSTM layers
+    mixtures: int = 8  # Gaussian components in the mixture head
+    dropout: float = 0.0  # dropout between LSTM layers (training only)
+    look_back: int = 32  # frames before the seed moment that prime generation by default
+    input_noise: float = 0.5  # training-time noise on input poses, in units of a typical frame-to-frame step;
+    # teaches the model to steer back when its own samples drift (exposure bias)
+
+    @property
+    def frame_dim(self) -> int:
+        """Numbers per frame: relative pose (joints x 3) + centre velocity (3)."""
+        return self.n_joints * 3 + 3
+
+
+def init_lstm_(lstm: nn.LSTM) -> None:
+    """Orthogonal recurrent weights, Xavier input weights, forget-gate bias 1."""
+    for name, p in lstm.named_parameters():
+        if "weight_hh" in name:
+            for gate in p.data.chunk(4, 0):
+                nn.init.orthogonal_(gate)
+        elif "weight_ih" in name:
+            nn.init.xavier_uniform_(p.data)
+        elif "bias" in name:
+            p.data.zero_()
+            if "bias_ih" in name:  # PyTorch gate order: input, forget, cell, output
+                p.data[lstm.hidden_size : 2 * lstm.hidden_size] = 1.0
+
+
+class DanceModel(nn.Module):
+    """Predicts a mixture over the next frame from the frames so far.
+
+    ``forward`` runs whole sequences (training); ``step`` advances one frame
+    with an explicit LSTM state (generation). After ``DanceModel.load`` the
+    model also carries ``codec`` (normalisation), ``bones``/``bone_lengths``
+    and ``seed`` (a stretch of its training data to start from).
+    """
+
+    def __init__(self, config: DanceConfig) -> None:
+        super().__init__()
+        if config.n_joints <= 0:
+            raise ValueError("DanceConfig.n_joints must be set from the data")
+        self.config = config
+        self.lstm = nn.LSTM(
+            config.frame_dim, config.hidden, config.layers, batch_first=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        init_lstm_(self.lstm)
+        self.head = DiagGaussianMixtureHead(config.hidden, config.frame_dim, config.mixtures)
+        self.codec: MotionCodec | None = None
+        self.bones: Tensor | None = None
+        self.bone_lengths: Tensor | None = None
+        self.seed: Motion | None = None
+
+    def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[DiagGaussianMixture, LSTMState]:
+        """``x``: ``(batch, time, frame_dim)`` normalised frames -> mixture per step."""
+        h, state = self.lstm(x, state)
+        return self.head(h), state
+
+    @torch.no_grad()
+    def step(self, x: Tensor, state: LSTMState | None) -> tuple[DiagGaussianMixture, LSTMState]:
+        """One frame ``(batch, frame_dim)`` -> mixture over the next frame.
+
+        Runs one fused LSTM cell per layer: oneDNN's sequence kernel re-packs
+        its weights on every call, which costs ~25x more than the step itself.
+        """
+        lstm = self.lstm
+        if state is None:
+            zeros = x.new_zeros(lstm.num_layers, x.shape[0], lstm.hidden_size)
+            state = (zeros, zeros)
+        hs, cs = [], []
+        h = x
+        for layer in range(lstm.num_layers):
+            w = [getattr(lstm, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+            h, c = torch.lstm_cell(h, (state[0][layer], state[1][layer]), *w)
+            hs.append(h)
+            cs.append(c)
+        return self.head(h), (torch.stack(hs), torch.stack(cs))
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> DanceModel:
+        """A model ready to generate, from a checkpoint written by training."""
+        from .checkpoint import load_dance_model
+
+        return load_dance_model(path, device)

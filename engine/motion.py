@@ -1,0 +1,371 @@
+"""Motion capture clips: the ``Motion`` data model and ``load_motion``."""
+
+from __future__ import annotations
+
+import csv
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ChoreoError
+
+
+@dataclass
+class Motion:
+    """One clip of joint positions.
+
+    positions:   float32 ``(frames, joints, 3)`` in the source's units and axes.
+    fps:         frames per second.
+    joint_names: one name per joint (``joint0``... when the file has none).
+    bones:       int ``(bones, 2)`` pairs of joint indices (parent, child).
+    source:      where it came from (a path, or e.g. ``"synthetic:seed=0"``).
+    layout:      how the source stored it: ``"frames-first"`` (F, J, 3) or
+                 ``"joints-first"`` (J, F, 3); exports use it by default.
+    layout_note: what auto-detection decided and why (for ``choreo info``).
+    fps_note:    where ``fps`` came from (argument, file, or assumed default).
+    """
+
+    positions: np.ndarray
+    fps: float = 30.0
+    joint_names: list[str] = field(default_factory=list)
+    bones: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    source: str = ""
+    layout: str = "frames-first"
+    layout_note: str = ""
+    fps_note: str = ""
+
+    def __post_init__(self) -> None:
+        self.positions = np.asarray(self.positions, dtype=np.float32)
+        if self.positions.ndim != 3 or self.positions.shape[2] != 3:
+            raise ValueError(f"positions must be (frames, joints, 3), got {self.positions.shape}")
+        if not self.joint_names:
+            self.joint_names = [f"joint{i}" for i in range(self.n_joints)]
+        self.bones = np.asarray(self.bones, dtype=np.int64).reshape(-1, 2)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.positions.shape[0])
+
+    @property
+    def n_joints(self) -> int:
+        return int(self.positions.shape[1])
+
+    @property
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
+
+
+DEFAULT_FPS = 30.0
+LOADABLE = (".npy", ".npz", ".bvh", ".csv")
+LAYOUTS = ("auto", "frames-first", "joints-first")
+_MMAP_BYTES = 16 << 20  # memory-map .npy files larger than this
+_SAMPLE = 512  # bound on each axis of the block used for layout detection
+
+
+def detect_layout(arr: np.ndarray) -> tuple[str, str]:
+    """Guess whether a (A, B, 3) array is frames-first or joints-first; return (layout, note).
+
+    Consecutive frames are close, consecutive joints are not: compare the mean
+    absolute step along axis 0 and axis 1 on a bounded block of the array.
+    """
+    a, b = arr.shape[:2]
+    shape = tuple(arr.shape)
+    if a < 2 or b < 2:
+        return "frames-first", f"frames-first {shape}: an axis of length 1 cannot be told apart, assumed"
+    # a block from the middle avoids a static T-pose at the start
+    s0, s1 = max(0, a // 2 - _SAMPLE // 2), max(0, b // 2 - _SAMPLE // 2)
+    block = np.asarray(arr[s0 : s0 + _SAMPLE, s1 : s1 + _SAMPLE], dtype=np.float64)
+    if not np.isfinite(block).all():
+        block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+    d0 = float(np.abs(np.diff(block, axis=0)).mean())
+    d1 = float(np.abs(np.diff(block, axis=1)).mean())
+    if d1 < d0:
+        ratio = d0 / d1 if d1 > 0 else float("inf")
+        return "joints-first", f"joints-first {shape}: frame-to-frame steps {ratio:.3g}x smaller along axis 1"
+    ratio = d1 / d0 if d0 > 0 else float("inf")
+    return "frames-first", f"frames-first {shape}: frame-to-frame steps {ratio:.3g}x smaller along axis 0"
+
+
+def _fps_from(fps: float | None, file_fps: float | None, path: Path) -> tuple[float, str]:
+    if fps is not None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ChoreoError(f"fps must be a positive number, got {fps}", path)
+        return float(fps), "given"
+    if file_fps is not None:
+        return file_fps, "from the file"
+    return DEFAULT_FPS, f"not in the file, assumed {DEFAULT_FPS:g} (use --fps to set it)"
+
+
+def _check_array(arr: np.ndarray, path: Path) -> None:
+    if arr.dtype.kind not in "iuf":
+        raise ChoreoError(f"expected numbers, got an array of dtype {arr.dtype}", path)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ChoreoError(
+            f"expected a 3-D array (frames, joints, 3) or (joints, frames, 3), got shape {tuple(arr.shape)}",
+            path,
+        )
+    if arr.size == 0:
+        raise ChoreoError(f"the array is empty, shape {tuple(arr.shape)}", path)
+
+
+def _from_array(arr: np.ndarray, path: Path, layout: str) -> tuple[np.ndarray, str, str]:
+    """Validate, orient and convert a raw array to float32 (frames, joints, 3)."""
+    _check_array(arr, path)
+    if layout == "auto":
+        layout, note = detect_layout(arr)
+    else:
+        note = f"{layout} {tuple(arr.shape)}: as requested"
+    if layout == "joints-first":
+        arr = arr.transpose(1, 0, 2)
+    return np.ascontiguousarray(arr, dtype=np.float32), layout, note
+
+
+def _check_positions(pos: np.ndarray, path: Path) -> None:
+    if pos.shape[0] < 2:
+        raise ChoreoError(f"needs at least 2 frames, got {pos.shape[0]}", path)
+    bad = ~np.isfinite(pos).all(axis=(1, 2))
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ChoreoError(
+            f"{int(bad.sum())} of {len(bad)} frames contain NaN or infinite values (first: frame {first})",
+            path,
+        )
+
+
+def _np_load(path: Path, mmap: bool = False):
+    try:
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except ValueError as err:
+        if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
+            raise ChoreoError(
+                "holds pickled Python objects or is not a NumPy file; refusing to unpickle it "
+                "(save plain numeric arrays)", path
+            ) from None
+        raise ChoreoError(f"not a readable NumPy file (truncated or corrupt?): {err}", path) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as err:
+        raise ChoreoError(f"not a readable NumPy file (truncated or corrupt?): {err}", path) from None
+
+
+def _load_npy(path: Path, layout: str) -> tuple[np.ndarray, str, str]:
+    arr = _np_load(path, mmap=path.stat().st_size > _MMAP_BYTES)
+    try:
+        return _from_array(arr, path, layout)
+    finally:
+        del arr
+
+
+_NpzResult = tuple[np.ndarray, str, str, "float | None", list[str], "np.ndarray | None"]
+
+
+def _load_npz(path: Path, layout: str) -> _NpzResult:
+    npz = _np_load(path)
+    if isinstance(npz, np.ndarray):  # a .npy saved under a .npz name
+        return (*_from_array(npz, path, layout), None, [], None)
+    try:
+        with npz:
+            keys = list(npz.files)
+            meta = {"fps", "joint_names", "bones"}
+            if "positions" in keys:
+                key = "positions"
+            else:
+                data_keys = [k for k in keys if k not in meta]
+                if len(data_keys) != 1:
+                    raise ChoreoError(
+                        f"cannot tell which array holds the motion: no 'positions' key, keys are {keys}", path
+                    )
+                key = data_keys[0]
+            pos, lay, note = _from_array(npz[key], path, layout)
+            file_fps = None
+            if "fps" in keys:
+                f = npz["fps"]
+                ok = f.size == 1 and f.dtype.kind in "iuf" and np.isfinite(f).all()
+                if not ok or f.reshape(-1)[0] <= 0:
+                    raise ChoreoError(f"'fps' must be one positive number, got {f!r}", path)
+                file_fps = float(f.reshape(-1)[0])
+            names = [str(n) for n in npz["joint_names"]] if "joint_names" in keys else []
+            bones = npz["bones"] if "bones" in keys else None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
+            raise ChoreoError("holds pickled Python objects; refusing to unpickle them", path) from None
+        raise ChoreoError(f"not a readable .npz file (truncated or corrupt?): {err}", path) from None
+    if names and len(names) != pos.shape[1]:
+        raise ChoreoError(f"'joint_names' has {len(names)} names for {pos.shape[1]} joints", path)
+    if bones is not None and (
+        bones.dtype.kind not in "iu"
+        or bones.ndim != 2
+        or bones.shape[1] != 2
+        or (bones.size and (bones.min() < 0 or bones.max() >= pos.shape[1]))
+    ):
+        raise ChoreoError(f"'bones' must be (bones, 2) joint indices below {pos.shape[1]}", path)
+    return pos, lay, note, file_fps, names, bones
+
+
+_AXIS_SUFFIX = re.compile(r"^(.*?)[\s_.:\-/]*[xyzXYZ]$")
+_INDEX_NAMES = {"frame", "frames", "time", "t", "timestamp", "index", "idx", "second", "seconds", "sec", "s"}
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _load_csv(path: Path) -> tuple[np.ndarray, list[str]]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            sample = f.read(65536)
+            f.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+            except csv.Error:
+                dialect = csv.excel
+            rows = [[c.strip() for c in r] for r in csv.reader(f, dialect)]
+    except UnicodeDecodeError:
+        raise ChoreoError("not a CSV text file (cannot decode it as UTF-8)", path) from None
+    except (OSError, csv.Error) as err:
+        raise ChoreoError(f"cannot read CSV: {err}", path) from None
+    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(r)]
+    if not numbered:
+        raise ChoreoError("the CSV file is empty", path)
+    header: list[str] | None = None
+    if not all(_is_number(c) for c in numbered[0][1] if c):
+        header = numbered[0][1]
+        numbered = numbered[1:]
+    if not numbered:
+        raise ChoreoError("the CSV file has a header but no data rows", path)
+    ncol = len(header) if header is not None else len(numbered[0][1])
+    for lineno, r in numbered:
+        if len(r) != ncol:
+            raise ChoreoError(f"line {lineno}: {len(r)} columns, expected {ncol}", path)
+    skip = 0
+    if ncol % 3 == 1 and header is not None and header[0].strip().lower() in _INDEX_NAMES:
+        skip = 1
+    if (ncol - skip) % 3 != 0 or ncol - skip == 0:
+        raise ChoreoError(f"{ncol} columns is not joints x 3 (x, y, z per joint)", path)
+    try:
+        values = np.array([r[skip:] for _, r in numbered], dtype=np.float64)
+    except ValueError:
+        for lineno, r in numbered:
+            for c, cell in enumerate(r[skip:], skip + 1):
+                if not _is_number(cell):
+                    raise ChoreoError(f"line {lineno}, column {c}: {cell!r} is not a number", path) from None
+        raise
+    joints = (ncol - skip) // 3
+    names: list[str] = []
+    if header is not None:
+        cols = header[skip:]
+        for j in range(joints):
+            m = _AXIS_SUFFIX.match(cols[3 * j])
+            names.append(m.group(1) if m and m.group(1) else cols[3 * j] or f"joint{j}")
+    return values.reshape(len(numbered), joints, 3), names
+
+
+def _round_fps(fps: float) -> float:
+    # 1 / 0.0083333 is 120.0005: a BVH frame time is written with few digits
+    r = round(fps)
+    return float(r) if r > 0 and abs(fps - r) < 1e-3 * r else fps
+
+
+def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None) -> Motion:
+    """Read one clip from ``.npy``, ``.npz``, ``.bvh`` or ``.csv`` into a :class:`Motion`.
+
+    ``layout`` ("auto", "frames-first", "joints-first") says how a NumPy array is
+    stored; "auto" decides by temporal smoothness and records why in
+    ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, an
+    ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
+    ``fps_note`` says so. Every problem with the file raises :class:`ChoreoError`.
+    """
+    path = Path(path)
+    if layout not in LAYOUTS:
+        raise ChoreoError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}", path)
+    if not path.exists():
+        raise ChoreoError("no such file", path)
+    if path.is_dir():
+        raise ChoreoError("is a folder, expected a motion file", path)
+    ext = path.suffix.lower()
+    if ext not in LOADABLE:
+        kinds = ", ".join(LOADABLE)
+        raise ChoreoError(f"unknown file type {ext or '(none)'!r}; expected one of {kinds}", path)
+    if path.stat().st_size == 0:
+        raise ChoreoError("the file is empty", path)
+
+    file_fps: float | None = None
+    names: list[str] = []
+    bones: np.ndarray | None = None
+    if ext == ".npy":
+        pos, lay, note = _load_npy(path, layout)
+    elif ext == ".npz":
+        pos, lay, note, file_fps, names, bones = _load_npz(path, layout)
+    elif ext == ".bvh":
+        from .bvh import load_bvh
+
+        world, clip = load_bvh(path)
+        pos = world.astype(np.float32)
+        n_end = sum(j.end_site for j in clip.joints)
+        lay = "frames-first"
+        note = (f"frames-first: BVH hierarchy + forward kinematics, {len(clip.joints) - n_end} joints"
+                f" + {n_end} end sites")
+        file_fps = _round_fps(clip.fps)
+        names = [j.name for j in clip.joints]
+        bones = clip.bones()
+    else:
+        values, names = _load_csv(path)
+        pos, lay, note = values.astype(np.float32), "frames-first", "frames-first: CSV, one row per frame"
+    _check_positions(pos, path)
+    rate, fps_note = _fps_from(fps, file_fps, path)
+    return Motion(
+        positions=pos,
+        fps=rate,
+        joint_names=names,
+        bones=np.zeros((0, 2), np.int64) if bones is None else bones,
+        source=str(path),
+        layout=lay,
+        layout_note=note,
+        fps_note=fps_note,
+    )
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in LOADABLE)
+            if not found:
+                raise ChoreoError(f"folder holds no motion files ({', '.join(LOADABLE)})", p)
+            files.extend(found)
+        else:
+            files.append(p)
+    return files
+
+
+def load_motions(
+    paths: str | Path | Iterable[str | Path], layout: str = "auto", fps: float | None = None
+) -> list[Motion]:
+    """Load several clips (files and/or folders of files, folders sorted by name).
+
+    All clips must have the same number of joints; a mismatch raises
+    :class:`ChoreoError` naming the first clip that differs.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = _expand(paths)
+    if not files:
+        raise ChoreoError("no motion files given")
+    motions = [load_motion(f, layout=layout, fps=fps) for f in files]
+    first = motions[0]
+    for m in motions[1:]:
+        if m.n_joints != first.n_joints:
+            raise ChoreoError(
+                f"has {m.n_joints} joints but {first.source} has {first.n_joints}; "
+                "clips must share a skeleton",
+                m.source,
+            )
+    return motions

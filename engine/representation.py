@@ -1,0 +1,122 @@
+"""What the dance network sees, and the exact way back to joint positions.
+
+Each frame becomes ``[pose relative to the body centre (J*3), centre velocity (3)]``.
+The network reads that (z-scored) and predicts the next frame as a *change*:
+``[pose change (J*3), next centre velocity (3)]`` (z-scored with its own
+statistics). Predicting changes keeps the output in the range a mixture head
+resolves well at any frame rate, and the body centre's velocity lets the dancer
+travel. The statistics live in the checkpoint, so decoding is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+STD_FLOOR = 1e-2  # relative to the median std: keeps near-constant coordinates from exploding
+
+
+def centre_and_pose(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``(T, J, 3)`` into the body centre ``(T, 3)`` and the relative pose ``(T, J, 3)``."""
+    centre = positions.mean(axis=1)
+    return centre, positions - centre[:, None, :]
+
+
+def raw_features(positions: np.ndarray) -> np.ndarray:
+    """``(T, J*3 + 3)`` float32: relative pose and centre velocity (frame 0 copies frame 1's)."""
+    positions = np.asarray(positions, dtype=np.float64)
+    centre, pose = centre_and_pose(positions)
+    vel = np.diff(centre, axis=0, prepend=centre[:1])
+    if len(vel) > 1:
+        vel[0] = vel[1]
+    return np.concatenate([pose.reshape(len(pose), -1), vel], axis=1).astype(np.float32)
+
+
+def _robust_std(x: np.ndarray) -> np.ndarray:
+    std = x.std(axis=0)
+    return np.maximum(std, STD_FLOOR * max(float(np.median(std)), 1e-8))
+
+
+@dataclass
+class MotionCodec:
+    """Normalisation statistics and the encode/decode rules for one skeleton."""
+
+    n_joints: int
+    in_mean: np.ndarray  # (D,) mean of raw features
+    in_std: np.ndarray  # (D,)
+    out_mean: np.ndarray  # (D,) mean of [pose change, next velocity]
+    out_std: np.ndarray  # (D,)
+    stage_lo: np.ndarray  # (3,) lowest body-centre position seen in the data
+    stage_hi: np.ndarray  # (3,) highest
+
+    @property
+    def dim(self) -> int:
+        return self.n_joints * 3 + 3
+
+    @classmethod
+    def fit(cls, clips: list[np.ndarray]) -> MotionCodec:
+        """Statistics over several ``(T, J, 3)`` clips (every frame counts once)."""
+        feats = [raw_features(c).astype(np.float64) for c in clips]
+        outs = [_raw_targets(f) for f in feats]
+        allf, allo = np.concatenate(feats), np.concatenate(outs)
+        centres = np.concatenate([np.asarray(c, np.float64).mean(axis=1) for c in clips])
+        j = clips[0].shape[1]
+        return cls(
+            n_joints=j,
+            in_mean=allf.mean(0).astype(np.float32),
+            in_std=_robust_std(allf).astype(np.float32),
+            out_mean=allo.mean(0).astype(np.float32),
+            out_std=_robust_std(allo).astype(np.float32),
+            stage_lo=centres.min(0).astype(np.float32),
+            stage_hi=centres.max(0).astype(np.float32),
+        )
+
+    def encode_inputs(self, feats: np.ndarray) -> np.ndarray:
+        return ((feats - self.in_mean) / self.in_std).astype(np.float32)
+
+    def encode_targets(self, feats: np.ndarray) -> np.ndarray:
+        """Targets for inputs ``feats[:-1]``: one row fewer than ``feats``."""
+        return ((_raw_targets(feats) - self.out_mean) / self.out_std).astype(np.float32)
+
+    def decode_step(self, feats: Tensor, y: Tensor) -> Tensor:
+        """Next raw feature row from the current one and a normalised prediction ``y``."""
+        change = y * self._t(self.out_std, y) + self._t(self.out_mean, y)
+        d = self.n_joints * 3
+        pose = feats[..., :d] + change[..., :d]
+        return torch.cat([pose, change[..., d:]], dim=-1)
+
+    def normalise(self, feats: Tensor) -> Tensor:
+        return (feats - self._t(self.in_mean, feats)) / self._t(self.in_std, feats)
+
+    def _t(self, a: np.ndarray, like: Tensor) -> Tensor:
+        return torch.as_tensor(a, dtype=like.dtype, device=like.device)
+
+    def state_dict(self) -> dict:
+        """Plain tensors and ints, safe for ``torch.load(weights_only=True)``."""
+        return {
+            "n_joints": self.n_joints,
+            **{k: torch.from_numpy(np.asarray(getattr(self, k))) for k in _ARRAYS},
+        }
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> MotionCodec:
+        return cls(n_joints=int(state["n_joints"]), **{k: state[k].numpy() for k in _ARRAYS})
+
+
+_ARRAYS = ("in_mean", "in_std", "out_mean", "out_std", "stage_lo", "stage_hi")
+
+
+def _raw_targets(feats: np.ndarray) -> np.ndarray:
+    d = feats.shape[1] - 3
+    return np.concatenate([np.diff(feats[:, :d], axis=0), feats[1:, d:]], axis=1)
+
+
+def positions_from_features(feats: np.ndarray, start_centre: np.ndarray, n_joints: int) -> np.ndarray:
+    """Rebuild ``(T, J, 3)`` from raw feature rows; ``start_centre`` is the centre before row 0."""
+    feats = np.asarray(feats, dtype=np.float64)
+    d = n_joints * 3
+    centre = np.asarray(start_centre, np.float64) + np.cumsum(feats[:, d:], axis=0)
+    return (feats[:, :d].reshape(-1, n_joints, 3) + centre[:, None, :]).astype(np.float32)

@@ -1,0 +1,228 @@
+"""Skeletons: bones inferred from point clouds, integrity metrics, rigid bone projection.
+
+The metric definitions follow ``shared/tools/dance_quality.py`` exactly (bone
+deviation relative to the mean length, speed = mean joint displacement per
+frame, frozen = speed below a tenth of the median speed), so numbers reported
+by the studio and by that tool agree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from scipy.sparse.csgraph import minimum_spanning_tree
+
+if TYPE_CHECKING:
+    from .motion import Motion
+
+MAX_INFER_FRAMES = 512  # frames used to infer bones on long clips (evenly spaced)
+
+
+def _subsample(positions: np.ndarray, max_frames: int) -> np.ndarray:
+    t = positions.shape[0]
+    if t <= max_frames:
+        return np.asarray(positions, dtype=np.float64)
+    idx = np.linspace(0, t - 1, max_frames).round().astype(np.int64)
+    return np.asarray(positions[idx], dtype=np.float64)
+
+
+def orient_tree(edges: np.ndarray, n_joints: int, root: int) -> np.ndarray:
+    """Orient undirected tree/forest edges as (parent, child), breadth first from ``root``.
+
+    Components not reached from ``root`` are rooted at their lowest joint index.
+    """
+    adj: list[list[int]] = [[] for _ in range(n_joints)]
+    for a, b in np.asarray(edges, dtype=np.int64).reshape(-1, 2):
+        adj[a].append(int(b))
+        adj[b].append(int(a))
+    seen = np.zeros(n_joints, dtype=bool)
+    out: list[tuple[int, int]] = []
+    for start in [root, *range(n_joints)]:
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue = deque([start])
+        while queue:
+            p = queue.popleft()
+            for c in sorted(adj[p]):
+                if not seen[c]:
+                    seen[c] = True
+                    out.append((p, c))
+                    queue.append(c)
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
+def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tuple[np.ndarray, np.ndarray]:
+    """Bones of a bare point cloud clip: a minimum spanning tree over joint pairs.
+
+    Edge weight = coefficient of variation (std / mean) of the pair's distance
+    over time, as in dance_quality.py: joints on one bone keep their distance.
+    Long clips use ``max_frames`` evenly spaced frames. Returns ``bones`` int
+    (B, 2) as (parent, child) in breadth-first order from the joint closest to
+    the body's centroid, and ``lengths`` float (B,), the mean length over all frames.
+    """
+    positions = np.asarray(positions)
+    j = positions.shape[1]
+    if j < 2:
+        return np.zeros((0, 2), np.int64), np.zeros(0)
+    x = _subsample(positions, max_frames)
+    d = np.linalg.norm(x[:, :, None, :] - x[:, None, :, :], axis=-1)
+    mean = d.mean(0)
+    w = d.std(0) / (mean + 1e-9) + 1e-6  # + 1e-6: a zero weight would mean "no edge" to scipy
+    np.fill_diagonal(w, 0)
+    mst = minimum_spanning_tree(w).tocoo()
+    mean_pose = x.mean(0)
+    root = int(np.argmin(np.linalg.norm(mean_pose - mean_pose.mean(0), axis=-1)))
+    bones = orient_tree(np.stack([mst.row, mst.col], 1), j, root)
+    return bones, bone_lengths(positions, bones).mean(0)
+
+
+def bone_lengths(positions: np.ndarray, bones: np.ndarray) -> np.ndarray:
+    """Length of every bone in every frame: float64 (frames, B)."""
+    x = np.asarray(positions, dtype=np.float64)
+    b = np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+    return np.linalg.norm(x[:, b[:, 0]] - x[:, b[:, 1]], axis=-1)
+
+
+def frame_speeds(positions: np.ndarray) -> np.ndarray:
+    """Mean joint displacement between consecutive frames: float64 (frames - 1,)."""
+    x = np.asarray(positions, dtype=np.float64)
+    return np.linalg.norm(np.diff(x, axis=0), axis=-1).mean(1)
+
+
+def integrity(
+    positions: np.ndarray,
+    bones: np.ndarray,
+    ref_lengths: np.ndarray | None = None,
+    ref_median_speed: float | None = None,
+) -> dict:
+    """How well a clip holds together and moves (definitions of dance_quality.py).
+
+    ``bone_dev_median`` / ``bone_dev_p95``: |length - ref| / ref over all frames
+    and bones, with ``ref_lengths`` defaulting to each bone's mean length in this
+    clip; ``mean_speed``: mean joint displacement per frame (source units);
+    ``frozen_frac``: fraction of frame steps slower than 0.1 x the median speed
+    (of the reference data when ``ref_median_speed`` is given); ``extent_min`` /
+    ``extent_max``: per-axis bounds; ``finite``: no NaN/inf.
+    """
+    x = np.asarray(positions, dtype=np.float64)
+    out: dict = {"frames": int(x.shape[0]), "joints": int(x.shape[1]), "finite": bool(np.isfinite(x).all())}
+    if not out["finite"]:
+        return out
+    lengths = bone_lengths(x, bones)
+    ref = lengths.mean(0) if ref_lengths is None else np.asarray(ref_lengths, dtype=np.float64)
+    if lengths.size:
+        dev = np.abs(lengths - ref) / (ref + 1e-9)
+        out["bone_dev_median"] = float(np.median(dev))
+        out["bone_dev_p95"] = float(np.percentile(dev, 95))
+    else:
+        out["bone_dev_median"] = out["bone_dev_p95"] = 0.0
+    speed = frame_speeds(x)
+    med = float(np.median(speed)) if ref_median_speed is None else float(ref_median_speed)
+    out["mean_speed"] = float(speed.mean())
+    out["median_speed"] = float(np.median(speed))
+    out["frozen_frac"] = float((speed < 0.1 * med).mean())
+    flat = x.reshape(-1, 3)
+    out["extent_min"] = flat.min(0).tolist()
+    out["extent_max"] = flat.max(0).tolist()
+    return out
+
+
+def motion_skeleton(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
+    """(bones, lengths) of a clip: its own bones (mean length over frames) or inferred ones."""
+    if len(motion.bones):
+        bones = np.asarray(motion.bones, dtype=np.int64)
+        return bones, bone_lengths(motion.positions, bones).mean(axis=0)
+    return infer_bones(motion.positions)
+
+
+class RigidProjector:
+    """Move joints so every bone has its reference length, root(s) first.
+
+    Each child is put on the sphere of radius ``length`` around its (already
+    projected) parent, at the point closest to where it was:
+    ``child = parent' + unit(child - parent') * length``. Tree levels are done
+    one at a time, all bones of a level at once, so a call costs a handful of
+    tensor ops per depth level. Works on any batch shape ``(..., J, 3)``, on CPU
+    or CUDA tensors (NumPy arrays are accepted and returned as NumPy).
+    Joints not in any bone are left as they are. A child lying exactly on its
+    new parent keeps the bone's original direction; a zero-length original bone
+    (e.g. the CMU ``LHipJoint``) puts the child on its parent.
+    """
+
+    def __init__(self, bones: np.ndarray, lengths: np.ndarray, eps: float = 1e-8) -> None:
+        bones = np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+        lengths = np.asarray(lengths, dtype=np.float64).reshape(-1)
+        if len(lengths) != len(bones):
+            raise ValueError(f"{len(bones)} bones but {len(lengths)} lengths")
+        children = bones[:, 1]
+        if len(np.unique(children)) != len(children):
+            raise ValueError("bones must form a forest: a joint has two parents")
+        parent_of = dict(zip(children.tolist(), bones[:, 0].tolist(), strict=True))
+        depth: dict[int, int] = {}
+
+        def depth_of(j: int) -> int:
+            path = []
+            while j in parent_of and j not in depth:
+                path.append(j)
+                j = parent_of[j]
+                if len(path) > len(bones):
+                    raise ValueError("bones must form a forest: they contain a cycle")
+            d = depth.get(j, 0)
+            for k in reversed(path):
+                d += 1
+                depth[k] = d
+            return d
+
+        levels = np.array([depth_of(int(c)) for c in children], dtype=np.int64)
+        self.eps = eps
+        self.n_joints = int(bones.max()) + 1 if len(bones) else 0
+        self._levels = []
+        for lv in np.unique(levels):
+            sel = levels == lv
+            self._levels.append((torch.from_numpy(bones[sel, 0]), torch.from_numpy(bones[sel, 1]),
+                                 torch.from_numpy(lengths[sel])))
+        self._cache: dict = {}
+
+    def _on(self, device: torch.device, dtype: torch.dtype) -> tuple[list, torch.Tensor, torch.Tensor]:
+        key = (device, dtype)
+        if key not in self._cache:
+            levels, start = [], 0
+            for p, c, ln in self._levels:
+                sl = slice(start, start + len(c))
+                start += len(c)
+                levels.append((p.to(device), c.to(device), ln.to(device, dtype)[:, None], sl))
+            all_p = torch.cat([p for p, _, _ in self._levels] or [torch.zeros(0, dtype=torch.long)])
+            all_c = torch.cat([c for _, c, _ in self._levels] or [torch.zeros(0, dtype=torch.long)])
+            self._cache[key] = (levels, all_p.to(device), all_c.to(device))
+        return self._cache[key]
+
+    def project(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """Return a copy of ``x`` (..., J, 3) with rigid bone lengths."""
+        if isinstance(x, np.ndarray):
+            return self.project(torch.from_numpy(np.asarray(x))).numpy()
+        if x.shape[-2] < self.n_joints:
+            raise ValueError(f"pose has {x.shape[-2]} joints, bones need {self.n_joints}")
+        levels, all_par, all_ch = self._on(x.device, x.dtype)
+        out = x.clone()
+        if not levels:
+            return out
+        # original bone vectors: the fallback direction and the shift for a degenerate bone
+        old = x[..., all_ch, :] - x[..., all_par, :]
+        old_n = old.norm(dim=-1, keepdim=True)
+        for par, ch, ln, sl in levels:
+            parent_new = out[..., par, :]
+            child = x[..., ch, :]
+            d = child - parent_new
+            n = d.norm(dim=-1, keepdim=True)
+            bad = n <= self.eps  # child sits on its new parent: keep the bone's old direction
+            d = torch.where(bad, old[..., sl, :], d)
+            n = torch.where(bad, old_n[..., sl, :], n)
+            # with no direction at all (n still ~0) d is ~0 too and the child lands on its parent
+            out[..., ch, :] = parent_new + d * (ln / n.clamp_min(self.eps))
+        return out
+
+    __call__ = project

@@ -1,0 +1,99 @@
+"""Mixture likelihoods against torch.distributions, and sampling semantics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import distributions as D
+
+from engine.mdn import (
+    BivariateMixture,
+    DiagGaussianMixture,
+    bivariate_nll,
+    diag_mixture_nll,
+    sample_bivariate,
+    sample_diag_mixture,
+)
+
+
+def _random_mix(batch=5, k=4, d=6, seed=0) -> DiagGaussianMixture:
+    g = torch.Generator().manual_seed(seed)
+    return DiagGaussianMixture(torch.randn(batch, k, generator=g), torch.randn(batch, k, d, generator=g),
+                               0.3 * torch.randn(batch, k, d, generator=g))
+
+
+def test_diag_nll_matches_torch_distributions():
+    mix = _random_mix()
+    target = torch.randn(5, 6)
+    reference = D.MixtureSameFamily(
+        D.Categorical(logits=mix.logits),
+        D.Independent(D.Normal(mix.mu, mix.log_sigma.exp()), 1),
+    )
+    assert torch.allclose(diag_mixture_nll(mix, target), -reference.log_prob(target), atol=1e-5)
+
+
+def test_diag_nll_is_stable_far_from_every_component():
+    mix = _random_mix()
+    nll = diag_mixture_nll(mix, torch.full((5, 6), 1e3))
+    assert torch.isfinite(nll).all() and (nll > 1e4).all()  # log(sum(prob)) would give inf here
+
+
+def test_bivariate_nll_matches_torch_distributions():
+    g = torch.Generator().manual_seed(1)
+    k = 3
+    mix = BivariateMixture(torch.randn(4, k, generator=g), torch.randn(4, k, 2, generator=g),
+                           0.2 * torch.randn(4, k, 2, generator=g), torch.tanh(torch.randn(4, k, generator=g)),
+                           torch.randn(4, 3, generator=g))
+    s = mix.log_sigma.exp()
+    cov = torch.stack([
+        torch.stack([s[..., 0] ** 2, mix.rho * s[..., 0] * s[..., 1]], -1),
+        torch.stack([mix.rho * s[..., 0] * s[..., 1], s[..., 1] ** 2], -1),
+    ], -2)
+    reference = D.MixtureSameFamily(D.Categorical(logits=mix.logits), D.MultivariateNormal(mix.mu, cov))
+    x = torch.randn(4, 2, generator=g)
+    assert torch.allclose(bivariate_nll(mix, x), -reference.log_prob(x), atol=1e-4)
+
+
+def test_zero_temperatures_give_the_mode_of_the_most_likely_component():
+    mix = _random_mix()
+    out = sample_diag_mixture(mix, temperature=0.0, sigma_temperature=0.0)
+    best = mix.logits.argmax(-1)
+    assert torch.equal(out, mix.mu[torch.arange(5), best])
+
+
+def test_fixed_component_is_respected_and_checked():
+    mix = _random_mix()
+    g = torch.Generator().manual_seed(0)
+    out = sample_diag_mixture(mix, temperature=1.0, sigma_temperature=0.0, mixture=2, generator=g)
+    assert torch.equal(out, mix.mu[:, 2])
+    with pytest.raises(ValueError, match="out of range"):
+        sample_diag_mixture(mix, mixture=4)
+
+
+def test_sigma_temperature_scales_the_variance():
+    mix = DiagGaussianMixture(torch.zeros(1, 1), torch.zeros(1, 1, 20000), torch.zeros(1, 1, 20000))
+    g = torch.Generator().manual_seed(0)
+    for t in (0.25, 1.0):
+        std = sample_diag_mixture(mix, sigma_temperature=t, generator=g).std().item()
+        assert std == pytest.approx(math.sqrt(t), rel=0.05)
+
+
+def test_high_temperature_flattens_the_mixture_weights():
+    mix = DiagGaussianMixture(torch.tensor([[4.0, 0.0]]).repeat(4000, 1),
+                              torch.tensor([[[0.0], [1.0]]]).repeat(4000, 1, 1), torch.full((4000, 2, 1), -9.0))
+    g = torch.Generator().manual_seed(0)
+    cold = (sample_diag_mixture(mix, temperature=0.5, generator=g) > 0.5).float().mean().item()
+    hot = (sample_diag_mixture(mix, temperature=5.0, generator=g) > 0.5).float().mean().item()
+    assert cold < 0.01 and 0.25 < hot < 0.45  # softmax([4,0]/5) gives 0.31 to the second
+
+
+def test_bivariate_sampling_greedy_and_seeded():
+    mix = BivariateMixture(torch.zeros(3, 2), torch.randn(3, 2, 2), torch.zeros(3, 2, 2), torch.zeros(3, 2),
+                           torch.tensor([[5.0, 0.0, 0.0]] * 3))
+    offset, pen = sample_bivariate(mix, greedy=True)
+    assert torch.equal(offset, mix.mu[:, 0]) and torch.equal(pen, torch.zeros(3, dtype=torch.long))
+    a = sample_bivariate(mix, 0.7, generator=torch.Generator().manual_seed(3))
+    b = sample_bivariate(mix, 0.7, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])

@@ -1,0 +1,127 @@
+"""The trainer: loss goes down, checkpoints round-trip and resume, NaN batches roll back."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from engine import ChoreoError, DanceConfig, DanceModel, TrainConfig, train
+from engine.checkpoint import read_checkpoint
+from engine.dance_training import DanceTask
+from engine.synthetic import synthetic_dancer
+
+TINY = DanceConfig(hidden=32, layers=1, mixtures=3)
+
+
+def _config(**kw) -> TrainConfig:
+    base = dict(epochs=3, batch=8, seq_len=32, val_every=5, lr=3e-3, device="cpu", precision="fp32")
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def dancer():
+    return synthetic_dancer(frames=600, fps=30.0, seed=0)
+
+
+def test_loss_decreases_on_the_synthetic_dancer(dancer):
+    events = []
+    result = train(dancer, model_config=TINY, config=_config(epochs=30), on_event=events.append)
+    train_curve = result.history["train"]
+    assert np.mean(train_curve[-5:]) < np.mean(train_curve[:5]) - 0.3
+    assert result.val_loss is not None and result.val_loss < result.history["val"][0]
+    steps = [e.step for e in events if e.kind == "progress"]
+    assert steps == sorted(steps) and steps[-1] > steps[0]
+    assert events[0].kind == "start" and events[-1].kind == "done"
+
+
+def test_every_frame_of_a_crop_is_a_target(dancer):
+    model = DanceModel(DanceConfig(**{**TINY.__dict__, "n_joints": dancer.n_joints}))
+    from engine.representation import MotionCodec
+
+    task = DanceTask(model, [dancer.positions], MotionCodec.fit([dancer.positions]), 0.1, {})
+    batch = task.sample_batch(4, 32, np.random.default_rng(0), torch.device("cpu"))
+    _, n, _ = task.loss(model, batch, 0)
+    assert n == 4 * 32
+
+
+def test_checkpoint_round_trip(dancer, tmp_path):
+    out = tmp_path / "m.pt"
+    result = train(dancer, out, model_config=TINY, config=_config())
+    loaded = DanceModel.load(out)
+    x = torch.randn(2, 5, loaded.config.frame_dim)
+    assert torch.allclose(loaded(x)[0].mu, result.model.cpu()(x)[0].mu, atol=1e-6)
+    assert loaded.codec is not None and loaded.seed is not None and loaded.seed.n_joints == dancer.n_joints
+    assert (tmp_path / "m.last.pt").exists()
+    payload = read_checkpoint(out, kind="dance")
+    assert payload["model_config"]["hidden"] == 32 and payload["optimizer"]["state"]
+
+
+def test_resume_continues_step_count_and_optimizer(dancer, tmp_path):
+    out = tmp_path / "m.pt"
+    first = train(dancer, out, model_config=TINY, config=_config(epochs=2))
+    last = tmp_path / "m.last.pt"
+    before = read_checkpoint(last)
+    second = train(dancer, tmp_path / "m2.pt", config=_config(epochs=4), resume=last)
+    assert second.steps > first.steps
+    after = read_checkpoint(tmp_path / "m2.last.pt")
+    step_key = next(iter(after["optimizer"]["state"]))
+    assert after["optimizer"]["state"][step_key]["step"] > before["optimizer"]["state"][step_key]["step"]
+
+
+def test_nan_batch_is_rolled_back_and_training_continues(dancer, monkeypatch):
+    calls = {"n": 0}
+    original = DanceTask.loss
+
+    def sometimes_nan(self, forward, batch, step):
+        loss, n, parts = original(self, forward, batch, step)
+        calls["n"] += 1
+        return (loss * float("nan"), n, parts) if calls["n"] == 4 else (loss, n, parts)
+
+    monkeypatch.setattr(DanceTask, "loss", sometimes_nan)
+    events = []
+    result = train(dancer, model_config=TINY, config=_config(epochs=2, val_every=1000), on_event=events.append)
+    warnings = [e for e in events if e.kind == "warning"]
+    assert len(warnings) == 1 and "rolled back" in warnings[0].message
+    assert result.stopped == "budget" and all(torch.isfinite(p).all() for p in result.model.parameters())
+
+
+def test_persistent_nan_stops_with_a_clear_message_and_keeps_the_best(dancer, tmp_path, monkeypatch):
+    out = tmp_path / "m.pt"
+    train(dancer, out, model_config=TINY, config=_config(epochs=1))
+    good = read_checkpoint(out)["model"]
+    original = DanceTask.loss
+
+    def always_nan(self, forward, batch, step):
+        loss, n, parts = original(self, forward, batch, step)
+        return loss * float("nan"), n, parts
+
+    monkeypatch.setattr(DanceTask, "loss", always_nan)
+    events = []
+    with pytest.raises(ChoreoError, match="diverged"):
+        train(dancer, tmp_path / "n.pt", model_config=TINY, config=_config(epochs=1), on_event=events.append)
+    assert any("NaN/inf" in e.message for e in events)
+    assert not (tmp_path / "n.pt").exists()
+    assert torch.equal(read_checkpoint(out)["model"]["head.proj.weight"], good["head.proj.weight"])
+
+
+def test_cancel_stops_at_the_next_step(dancer):
+    cancel = threading.Event()
+    seen = []
+
+    def on_event(e):
+        seen.append(e)
+        if e.kind == "progress" and e.step >= 3:
+            cancel.set()
+
+    result = train(dancer, model_config=TINY, config=_config(epochs=50), on_event=on_event, cancel=cancel)
+    assert result.stopped == "cancelled" and result.steps < 20
+
+
+def test_bf16_path_trains_fp32_weights(dancer):
+    result = train(dancer, model_config=TINY, config=_config(epochs=2, precision="bf16"))
+    assert all(p.dtype == torch.float32 for p in result.model.parameters())
+    assert np.isfinite(result.history["train"]).all()
+    assert result.history["train"][-1] < result.history["train"][0]
