@@ -46,3 +46,14 @@ def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+def next_free_path(stem: str, suffix: str) -> Path:
+    """``stem.suffix``, or the first free ``stem-2.suffix``, ``stem-3.suffix``... (never an existing file).
+
+    Also avoids names whose per-variation files (``stem_v0.suffix``) exist.
+    """
+    path, n = Path(stem + suffix), 2
+    while path.exists() or path.with_name(f"{path.stem}_v0{suffix}").exists():
+        path, n = Path(f"{stem}-{n}{suffix}"), n + 1
+    return path

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..dance_training import train
 from ..errors import ChoreoError
+from ..fileio import next_free_path
 from ..generation import DanceGenerator
 from ..models import DanceConfig, DanceModel
 from ..motion import Motion, load_motion
@@ -67,14 +68,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--force", action="store_true", help="replace an existing --out file")
     g.add_argument("--json", action="store_true", help="end with one JSON line of results")
     g.set_defaults(func=cmd_generate)
-
-
-def _default_out(stem: str, suffix: str) -> Path:
-    """``stem.suffix`` or the first free ``stem-2.suffix``, ``stem-3.suffix``..."""
-    path, n = Path(stem + suffix), 2
-    while path.exists() or Path(f"{path.stem}_v0{suffix}").exists():
-        path, n = Path(f"{stem}-{n}{suffix}"), n + 1
-    return path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -134,7 +127,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     assert seed is not None
     look_back = args.look_back or model.config.look_back
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
-    out = Path(args.out) if args.out else _default_out("take", ".npy")
+    out = Path(args.out) if args.out else next_free_path("take", ".npy")
     if out.exists() and not args.force:
         raise ChoreoError("already exists (use --force to replace it)", out)
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,

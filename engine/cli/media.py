@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import ChoreoError
 from ..export import export_formats, export_motion
+from ..fileio import next_free_path
 from ..motion import load_motion
 from .progress import count_bar
 
@@ -28,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.set_defaults(func=cmd_export)
 
     d = sub.add_parser("demo", help="generate a dance with the embedded dancer and model, write a video")
-    d.add_argument("--out", default="demo.mp4", help="video or data file to write (default: demo.mp4)")
+    d.add_argument("--out", help="video or data file to write (default: demo.mp4, numbered if taken)")
     d.add_argument("--frames", type=int, default=DEMO_FRAMES, help="frames to generate")
     d.add_argument("--seed", type=int, default=0, help="random seed")
     d.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -54,7 +55,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..models import DanceModel
     from ..motion import Motion
 
-    out = Path(args.out)
+    out = Path(args.out) if args.out else next_free_path("demo", ".mp4")
     if out.exists() and not args.force:
         raise ChoreoError("already exists (use --force to replace it)", out)
     t0 = time.perf_counter()

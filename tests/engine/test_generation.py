@@ -1,0 +1,90 @@
+"""DanceGenerator: shapes, reproducibility, live parameter changes, priming, rigid bones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine import ChoreoError, DanceGenerator, DanceModel
+from engine.skeleton import bone_lengths
+
+
+@pytest.fixture(scope="module")
+def model(tiny_dance):
+    return DanceModel.load(tiny_dance[0])
+
+
+def test_generate_shape_dtype_and_source_coordinates(model, tiny_dance):
+    _, motion = tiny_dance
+    frames = DanceGenerator(model, seed=motion, seed_frame=100, rng=0).generate(40)
+    assert frames.shape == (40, motion.n_joints, 3) and frames.dtype == np.float32
+    assert np.isfinite(frames).all()
+    # the take starts where the seed left off, not at the origin of normalised space
+    step = np.linalg.norm(frames[0] - motion.positions[99], axis=-1).mean()
+    typical = np.linalg.norm(np.diff(motion.positions, axis=0), axis=-1).mean()
+    assert step < 20 * typical
+
+
+def test_same_seed_same_take_and_different_seed_different_take(model):
+    a = DanceGenerator(model, seed_frame=60, rng=7).generate(30)
+    b = DanceGenerator(model, seed_frame=60, rng=7).generate(30)
+    c = DanceGenerator(model, seed_frame=60, rng=8).generate(30)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_variations_run_as_one_batch_and_differ(model):
+    takes = DanceGenerator(model, seed_frame=60, rng=0, variations=3).generate(20)
+    assert takes.shape[:2] == (3, 20)
+    assert not np.array_equal(takes[0], takes[1])
+
+
+def test_rigid_projection_keeps_bone_lengths(model):
+    frames = DanceGenerator(model, seed_frame=60, rng=0, rigid=True).generate(50)
+    lengths = bone_lengths(frames, model.bones.numpy())
+    assert np.allclose(lengths, model.bone_lengths.numpy()[None], rtol=1e-5)
+
+
+def test_parameters_change_between_frames_and_zero_temperature_is_deterministic(model):
+    cold = dict(temperature=0.0, sigma_temperature=0.0, mixture="argmax")
+    a = DanceGenerator(model, seed_frame=60, rng=0, **cold).generate(10)
+    b = DanceGenerator(model, seed_frame=60, rng=123, **cold).generate(10)
+    assert np.array_equal(a, b)
+    warm, switched = DanceGenerator(model, seed_frame=60, rng=5), DanceGenerator(model, seed_frame=60, rng=5)
+    assert np.array_equal(warm.generate(3), switched.generate(3))
+    switched.temperature, switched.sigma_temperature, switched.mixture = 0.0, 0.0, "argmax"
+    assert not np.array_equal(warm.generate(1), switched.generate(1))  # takes effect on the very next frame
+
+
+def test_fixed_mixture_index_is_checked(model):
+    k = model.config.mixtures
+    DanceGenerator(model, seed_frame=60, mixture=k - 1).generate(2)
+    with pytest.raises(ChoreoError, match="out of range"):
+        DanceGenerator(model, seed_frame=60, mixture=k)
+    gen = DanceGenerator(model, seed_frame=60)
+    with pytest.raises(ChoreoError):
+        gen.mixture = "sometimes"
+
+
+def test_look_back_primes_on_frames_before_the_seed_frame(model, tiny_dance):
+    _, motion = tiny_dance
+    other = motion.positions.copy()
+    other[:50] += 5.0  # change only frames long before the look-back window
+    a = DanceGenerator(model, seed=motion, seed_frame=120, look_back=16, rng=0).generate(10)
+    b = DanceGenerator(model, seed=other, seed_frame=120, look_back=16, rng=0).generate(10)
+    assert np.array_equal(a, b)
+
+
+def test_step_matches_the_sequence_forward(model):
+    x = torch.randn(2, 6, model.config.frame_dim)
+    full, _ = model(x)
+    _, state = model(x[:, :5])
+    one, _ = model.step(x[:, 5], state)
+    assert torch.allclose(one.mu, full.mu[:, -1], atol=1e-5)
+
+
+def test_bad_seed_and_seed_frame(model):
+    with pytest.raises(ChoreoError, match="expects"):
+        DanceGenerator(model, seed=np.zeros((50, 3, 3), np.float32))
+    with pytest.raises(ChoreoError, match="outside"):
+        DanceGenerator(model, seed_frame=10**6)
