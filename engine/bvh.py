@@ -27,6 +27,8 @@ from .errors import ChoreoError
 
 _ROT = {"xrotation": 0, "yrotation": 1, "zrotation": 2}
 _POS = {"xposition": 0, "yposition": 1, "zposition": 2}
+_MIN_FRAME_TIME = 1e-6  # seconds; anything shorter is a corrupt header, not a capture rate
+_CHUNK = 4096  # frames parsed / forward-kinematics evaluated at a time (bounds temporary memory)
 
 
 @dataclass
@@ -127,7 +129,7 @@ def parse_bvh(text: str, path: str | Path = "<bvh>", end_sites: bool = True) -> 
             if not stack or joints[stack[-1]].end_site:
                 raise ChoreoError(f"line {line}: CHANNELS outside a ROOT/JOINT", path)
             count = need(2, "a channel count")[1]
-            if not count.isdigit():
+            if not (count.isascii() and count.isdigit()) or len(count) > 6:
                 raise ChoreoError(f"line {line}: channel count must be a whole number, got {count}", path)
             names = need(2 + int(count), f"{count} channel names")[2:]
             for c in names:
@@ -188,27 +190,47 @@ def _parse_motion(motion: str, n_channels: int, path: str | Path, line0: int) ->
     except ValueError:
         raise ChoreoError(f"bad MOTION header: Frames: {header['frames']}, "
                           f"Frame Time: {header['frame time']}", path) from None
-    if not (np.isfinite(frame_time) and frame_time > 0):
-        raise ChoreoError(f"Frame Time must be positive, got {frame_time}", path)
+    if not (np.isfinite(frame_time) and frame_time >= _MIN_FRAME_TIME):
+        raise ChoreoError(f"Frame Time must be positive (at least {_MIN_FRAME_TIME:g} s), "
+                          f"got {header['frame time'][:40]}", path)
 
-    rows = [(line0 + k + 2 + r, ln.split()) for r, ln in enumerate(lines[k:]) if ln.strip()]
-    for lineno, vals in rows:
+    # the header's frame count must match the rows present before anything is allocated from it
+    body = lines[k:]
+    present = sum(1 for ln in body if ln and not ln.isspace())
+    values = np.empty((n_frames, n_channels)) if n_frames == present else None
+    # parse in chunks of rows: a list of every value as a Python string would need ~60 bytes per number
+    count = 0
+    chunk: list[tuple[int, list[str]]] = []
+
+    def flush() -> None:
+        if values is not None and chunk:
+            try:
+                values[count - len(chunk) : count] = np.array([v for _, v in chunk], dtype=np.float64)
+            except ValueError:
+                for lineno, vals in chunk:
+                    for v in vals:
+                        try:
+                            float(v)
+                        except ValueError:
+                            raise ChoreoError(f"line {lineno}: {v[:40]!r} is not a number", path) from None
+                raise
+        chunk.clear()
+
+    for r, ln in enumerate(body):
+        vals = ln.split()
+        if not vals:
+            continue
+        lineno = line0 + k + 2 + r
         if len(vals) != n_channels:
-            raise ChoreoError(
-                f"line {lineno}: {len(vals)} values, the hierarchy declares {n_channels} channels", path
-            )
-    if len(rows) != n_frames:
-        raise ChoreoError(f"header says Frames: {n_frames} but the file has {len(rows)} frames", path)
-    try:
-        values = np.array([vals for _, vals in rows], dtype=np.float64).reshape(n_frames, n_channels)
-    except ValueError:
-        for lineno, vals in rows:
-            for v in vals:
-                try:
-                    float(v)
-                except ValueError:
-                    raise ChoreoError(f"line {lineno}: {v!r} is not a number", path) from None
-        raise
+            raise ChoreoError(f"line {lineno}: {len(vals)} values, the hierarchy declares {n_channels} channels",
+                              path)
+        count += 1
+        chunk.append((lineno, vals))
+        if len(chunk) >= _CHUNK:
+            flush()
+    flush()
+    if values is None:
+        raise ChoreoError(f"header says Frames: {header['frames'][:40]} but the file has {count} frames", path)
     return values, frame_time
 
 
@@ -227,17 +249,29 @@ def _axis_rotation(axis: int, deg: np.ndarray) -> np.ndarray:
 
 
 def forward_kinematics(clip: BvhClip) -> np.ndarray:
-    """World positions float64 (frames, joints, 3) of every joint of ``clip``."""
+    """World positions float64 (frames, joints, 3) of every joint of ``clip``.
+
+    Evaluated in chunks of frames so the per-joint rotation matrices (72 bytes per
+    joint and frame) never exist for the whole clip at once.
+    """
     F = clip.n_frames
-    J = len(clip.joints)
+    pos = np.zeros((F, len(clip.joints), 3))
+    for a in range(0, F, _CHUNK):
+        pos[a : a + _CHUNK] = _fk_chunk(clip.joints, clip.values[a : a + _CHUNK])
+    return pos
+
+
+def _fk_chunk(joints: list[BvhJoint], values: np.ndarray) -> np.ndarray:
+    F = len(values)
+    J = len(joints)
     pos = np.zeros((F, J, 3))
     rot = np.zeros((F, J, 3, 3))
     col = 0
-    for j, joint in enumerate(clip.joints):
+    for j, joint in enumerate(joints):
         trans = np.broadcast_to(joint.offset, (F, 3)).copy()
         local = np.broadcast_to(np.eye(3), (F, 3, 3)).copy()
         for ch in joint.channels:
-            v = clip.values[:, col]
+            v = values[:, col]
             col += 1
             if ch in _POS:
                 trans[:, _POS[ch]] += v

@@ -48,6 +48,35 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     return payload
 
 
+def dance_extra(model) -> dict[str, Any]:
+    """What a dance checkpoint carries beside the weights: normalisation, skeleton, a seed stretch."""
+    seed = model.seed
+    return {
+        "codec": model.codec.state_dict(),
+        "bones": torch.as_tensor(model.bones, dtype=torch.long).cpu(),
+        "bone_lengths": torch.as_tensor(model.bone_lengths, dtype=torch.float64).cpu(),
+        "seed_positions": torch.from_numpy(seed.positions.copy()),
+        "fps": float(seed.fps),
+        "joint_names": list(seed.joint_names),
+        "layout": seed.layout,
+        "source": seed.source,
+    }
+
+
+def save_dance_model(model, path: str | Path) -> Path:
+    """Write a ready-to-generate checkpoint of ``model`` (weights, config, extras; no optimizer state)."""
+    from dataclasses import asdict
+
+    info = getattr(model, "checkpoint_info", None) or {}
+    return save_checkpoint(path, {
+        "kind": "dance", "model_config": asdict(model.config), "train_config": {},
+        "model": model.state_dict(), "optimizer": None, "step": int(info.get("step") or 0),
+        "frames_seen": int(info.get("frames_seen") or 0), "elapsed": float(info.get("elapsed") or 0.0),
+        "best_val": float(info["best_val"]) if info.get("best_val") is not None else float("inf"),
+        "history": {}, "extra": dance_extra(model),
+    })
+
+
 def load_dance_model(path: str | Path, device: str | torch.device = "cpu"):
     """Rebuild a ready-to-generate ``DanceModel`` from a checkpoint."""
     from .models import DanceConfig, DanceModel

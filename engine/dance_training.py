@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checkpoint import read_checkpoint
+from .checkpoint import dance_extra, read_checkpoint
 from .errors import ChoreoError
 from .mdn import diag_mixture_nll
 from .models import DanceConfig, DanceModel
 from .motion import Motion, load_motions
-from .representation import MotionCodec, raw_features
+from .representation import MotionCodec
 from .skeleton import motion_skeleton
 from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 
@@ -42,8 +42,7 @@ class DanceTask:
         self.train_parts: list[tuple[np.ndarray, np.ndarray]] = []
         self.val_parts: list[tuple[np.ndarray, np.ndarray]] = []
         for clip in clips:
-            feats = raw_features(clip)
-            x, y = codec.encode_inputs(feats[:-1]), codec.encode_targets(feats)
+            x, y = codec.encode_clip(clip)
             n_val = int(len(x) * val_fraction) if len(x) * val_fraction >= 8 else 0
             self.train_parts.append((x[: len(x) - n_val], y[: len(y) - n_val]))
             if n_val:
@@ -57,7 +56,7 @@ class DanceTask:
 
     def sample_batch(self, batch: int, seq_len: int, rng: np.random.Generator, device: torch.device) -> DanceBatch:
         lengths = np.array([len(x) for x, _ in self.train_parts])
-        weights = np.maximum(lengths - seq_len + 1, 1).astype(np.float64)
+        weights = lengths.astype(np.float64)  # every frame equally likely to be seen, short clips included
         clip_ids = rng.choice(len(lengths), size=batch, p=weights / weights.sum())
         d_in = self.codec.dim
         xs = np.zeros((batch, seq_len, d_in), np.float32)
@@ -149,21 +148,11 @@ def train(
     model = DanceModel(model_config)
     first = motions[0]
     bones, lengths = motion_skeleton(first)
-    extra = {
-        "codec": codec.state_dict(),
-        "bones": torch.as_tensor(np.asarray(bones), dtype=torch.long),
-        "bone_lengths": torch.as_tensor(np.asarray(lengths), dtype=torch.float64),
-        "seed_positions": torch.from_numpy(first.positions[:SEED_FRAMES].copy()),
-        "fps": float(first.fps),
-        "joint_names": list(first.joint_names),
-        "layout": first.layout,
-        "source": first.source,
-    }
-    task = DanceTask(model, clips, codec, config.val_fraction, extra)
-    result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
-                 cancel=cancel, resume=resume)
     model.codec = codec
-    model.bones, model.bone_lengths = extra["bones"], extra["bone_lengths"]
+    model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=np.asarray(bones), source=first.source, layout=first.layout)
+    task = DanceTask(model, clips, codec, config.val_fraction, dance_extra(model))
+    result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
+                 cancel=cancel, resume=resume)
     return result

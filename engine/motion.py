@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
+import math
+import os
 import re
+import struct
 import zipfile
+import zlib
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -137,17 +143,71 @@ def _check_positions(pos: np.ndarray, path: Path) -> None:
         )
 
 
-def _np_load(path: Path, mmap: bool = False):
+_PICKLE_REFUSED = "holds pickled Python objects; refusing to unpickle them (save plain numeric arrays)"
+_HEADER_LIMIT = 10_000  # bytes of .npy header numpy itself accepts by default
+_NPZ_MEMBER_LIMIT = 4 << 30  # a .npz member is read into memory: cap it (big clips belong in .npy, memory-mapped)
+_NPZ_RATIO_LIMIT = 200  # a member inflating more than this (and past 64 MB) is a zip bomb, not mocap
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+               RuntimeError, zlib.error, struct.error, KeyError, OverflowError)
+
+
+def _npy_header(f: BinaryIO, path: Path, available: int, what: str = "") -> tuple[tuple[int, ...], np.dtype]:
+    """Read and vet a ``.npy`` header from ``f`` before any data is read or allocated.
+
+    ``available`` is how many bytes the stream holds in total; a header claiming more
+    data than that (e.g. terabytes in a small file) is refused here, so the caller can
+    never be made to allocate more than the file's own size.
+    """
+    start = f.tell()
+    magic = f.read(6)
+    if magic[:1] == b"\x80":  # a pickle (protocol 2+), e.g. from torch.save or pickle.dump
+        raise ChoreoError(f"{what}{_PICKLE_REFUSED}", path)
+    f.seek(start)
     try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f, max_header_size=_HEADER_LIMIT)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f, max_header_size=_HEADER_LIMIT)
+        else:
+            raise ValueError(f"unsupported .npy format version {version}")
+    except Exception as err:  # numpy raises ValueError, but a hostile header can reach other errors
+        msg = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise ChoreoError(f"{what}not a readable NumPy file ({msg})", path) from None
+    if dtype.hasobject:
+        raise ChoreoError(f"{what}{_PICKLE_REFUSED}", path)
+    if any(n < 0 for n in shape):
+        raise ChoreoError(f"{what}NumPy header has a negative dimension {shape}", path)
+    claimed = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+    have = available - (f.tell() - start)
+    if claimed > have:
+        raise ChoreoError(
+            f"{what}truncated or corrupt: the header claims shape {tuple(shape)} of {dtype} "
+            f"({_size(claimed)}) but only {_size(max(have, 0))} of data follow", path)
+    return tuple(shape), dtype
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.3g} {unit}"
+        n /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
+def _np_load(path: Path, mmap: bool = False) -> np.ndarray:
+    """Load a ``.npy`` file after vetting its header (no pickles, no impossible sizes)."""
+    try:
+        with open(path, "rb") as f:
+            _npy_header(f, path, os.fstat(f.fileno()).st_size)
         return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
+    except ChoreoError:
+        raise
     except ValueError as err:
         if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
-            raise ChoreoError(
-                "holds pickled Python objects or is not a NumPy file; refusing to unpickle it "
-                "(save plain numeric arrays)", path
-            ) from None
+            raise ChoreoError(_PICKLE_REFUSED, path) from None
         raise ChoreoError(f"not a readable NumPy file (truncated or corrupt?): {err}", path) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as err:
+    except (OSError, EOFError, MemoryError) as err:
         raise ChoreoError(f"not a readable NumPy file (truncated or corrupt?): {err}", path) from None
 
 
@@ -159,16 +219,36 @@ def _load_npy(path: Path, layout: str) -> tuple[np.ndarray, str, str]:
         del arr
 
 
+def _npz_member(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> np.ndarray:
+    """One array of a ``.npz``: header vetted, size bounded by the member's own size, no pickles."""
+    key = info.filename[:-4]
+    what = f"member {key!r}: "
+    if info.file_size > _NPZ_MEMBER_LIMIT:
+        raise ChoreoError(f"{what}{_size(info.file_size)} uncompressed is too large for a .npz "
+                          "(save big clips as .npy, which is memory-mapped)", path)
+    if info.file_size > 64 << 20 and info.file_size > _NPZ_RATIO_LIMIT * max(info.compress_size, 1):
+        raise ChoreoError(f"{what}inflates {info.file_size / max(info.compress_size, 1):.0f}x "
+                          f"to {_size(info.file_size)}: refusing a likely zip bomb", path)
+    with z.open(info) as f:
+        _npy_header(f, path, info.file_size, what)
+    with z.open(info) as f:  # numpy reads at most the header's claim, which fits in file_size
+        return np.lib.format.read_array(f, allow_pickle=False, max_header_size=_HEADER_LIMIT)
+
+
 _NpzResult = tuple[np.ndarray, str, str, "float | None", list[str], "np.ndarray | None"]
 
 
 def _load_npz(path: Path, layout: str) -> _NpzResult:
-    npz = _np_load(path)
-    if isinstance(npz, np.ndarray):  # a .npy saved under a .npz name
-        return (*_from_array(npz, path, layout), None, [], None)
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head == b"\x93NUMPY":  # a .npy saved under a .npz name
+        return (*_load_npy(path, layout), None, [], None)
+    if head[:1] == b"\x80":
+        raise ChoreoError(_PICKLE_REFUSED, path)
     try:
-        with npz:
-            keys = list(npz.files)
+        with zipfile.ZipFile(path) as z:
+            members = {i.filename[:-4]: i for i in z.infolist() if i.filename.endswith(".npy")}
+            keys = list(members)
             meta = {"fps", "joint_names", "bones"}
             if "positions" in keys:
                 key = "positions"
@@ -179,20 +259,29 @@ def _load_npz(path: Path, layout: str) -> _NpzResult:
                         f"cannot tell which array holds the motion: no 'positions' key, keys are {keys}", path
                     )
                 key = data_keys[0]
-            pos, lay, note = _from_array(npz[key], path, layout)
+            pos, lay, note = _from_array(_npz_member(z, members[key], path), path, layout)
             file_fps = None
             if "fps" in keys:
-                f = npz["fps"]
+                f = _npz_member(z, members["fps"], path)
                 ok = f.size == 1 and f.dtype.kind in "iuf" and np.isfinite(f).all()
                 if not ok or f.reshape(-1)[0] <= 0:
-                    raise ChoreoError(f"'fps' must be one positive number, got {f!r}", path)
+                    raise ChoreoError(f"'fps' must be one positive number, got {f!r}"[:200], path)
                 file_fps = float(f.reshape(-1)[0])
-            names = [str(n) for n in npz["joint_names"]] if "joint_names" in keys else []
-            bones = npz["bones"] if "bones" in keys else None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+            names: list[str] = []
+            if "joint_names" in keys:
+                arr = _npz_member(z, members["joint_names"], path)
+                if arr.ndim != 1 or arr.dtype.kind not in "USiu":
+                    raise ChoreoError(f"'joint_names' must be a 1-D array of names, got {arr.dtype} "
+                                      f"shape {arr.shape}", path)
+                names = [n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in arr.tolist()]
+            bones = _npz_member(z, members["bones"], path) if "bones" in keys else None
+    except ChoreoError:
+        raise
+    except _ZIP_ERRORS as err:
         if "pickle" in str(err).lower() or "object arrays" in str(err).lower():
-            raise ChoreoError("holds pickled Python objects; refusing to unpickle them", path) from None
-        raise ChoreoError(f"not a readable .npz file (truncated or corrupt?): {err}", path) from None
+            raise ChoreoError(_PICKLE_REFUSED, path) from None
+        msg = str(err).splitlines()[0][:160] if str(err) else type(err).__name__
+        raise ChoreoError(f"not a readable .npz file (truncated or corrupt?): {msg}", path) from None
     if names and len(names) != pos.shape[1]:
         raise ChoreoError(f"'joint_names' has {len(names)} names for {pos.shape[1]} joints", path)
     if bones is not None and (
@@ -217,46 +306,65 @@ def _is_number(s: str) -> bool:
     return True
 
 
-def _load_csv(path: Path) -> tuple[np.ndarray, list[str]]:
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            sample = f.read(65536)
-            f.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
-            except csv.Error:
-                dialect = csv.excel
-            rows = [[c.strip() for c in r] for r in csv.reader(f, dialect)]
-    except UnicodeDecodeError:
-        raise ChoreoError("not a CSV text file (cannot decode it as UTF-8)", path) from None
-    except (OSError, csv.Error) as err:
-        raise ChoreoError(f"cannot read CSV: {err}", path) from None
-    numbered = [(i + 1, r) for i, r in enumerate(rows) if any(r)]
-    if not numbered:
-        raise ChoreoError("the CSV file is empty", path)
-    header: list[str] | None = None
-    if not all(_is_number(c) for c in numbered[0][1] if c):
-        header = numbered[0][1]
-        numbered = numbered[1:]
-    if not numbered:
-        raise ChoreoError("the CSV file has a header but no data rows", path)
-    ncol = len(header) if header is not None else len(numbered[0][1])
-    for lineno, r in numbered:
-        if len(r) != ncol:
-            raise ChoreoError(f"line {lineno}: {len(r)} columns, expected {ncol}", path)
+_CSV_SNIFF = 16384  # characters the dialect sniffer looks at (its regexes are slow on long samples)
+
+
+def _csv_layout(header: list[str] | None, ncol: int, path: Path) -> int:
+    """Columns to skip (a leading frame/time index); checks the rest is joints x 3."""
     skip = 0
     if ncol % 3 == 1 and header is not None and header[0].strip().lower() in _INDEX_NAMES:
         skip = 1
     if (ncol - skip) % 3 != 0 or ncol - skip == 0:
         raise ChoreoError(f"{ncol} columns is not joints x 3 (x, y, z per joint)", path)
+    return skip
+
+
+def _load_csv(path: Path) -> tuple[np.ndarray, list[str]]:
+    """Parse a CSV row by row into float64 (memory: 8 bytes per value, never a table of strings)."""
+    header: list[str] | None = None
+    ncol = skip = n_rows = 0
+    values = array("d")
     try:
-        values = np.array([r[skip:] for _, r in numbered], dtype=np.float64)
-    except ValueError:
-        for lineno, r in numbered:
-            for c, cell in enumerate(r[skip:], skip + 1):
-                if not _is_number(cell):
-                    raise ChoreoError(f"line {lineno}, column {c}: {cell!r} is not a number", path) from None
-        raise
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            sample = f.read(_CSV_SNIFF)
+            f.seek(0)
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t ")
+            except csv.Error:
+                dialect = csv.excel
+            reader = csv.reader(f, dialect)
+            for raw in reader:
+                r = [c.strip() for c in raw]
+                if not any(r):
+                    continue
+                lineno = reader.line_num
+                if not ncol:
+                    ncol = len(r)
+                    if not all(_is_number(c) for c in r if c):
+                        header = r
+                        skip = _csv_layout(header, ncol, path)
+                        continue
+                    skip = _csv_layout(header, ncol, path)
+                if len(r) != ncol:
+                    raise ChoreoError(f"line {lineno}: {len(r)} columns, expected {ncol}", path)
+                try:
+                    row = [float(c) for c in r[skip:]]
+                except ValueError:
+                    for c, cell in enumerate(r[skip:], skip + 1):
+                        if not _is_number(cell):
+                            raise ChoreoError(f"line {lineno}, column {c}: {cell[:40]!r} is not a number",
+                                              path) from None
+                    raise
+                values.extend(row)
+                n_rows += 1
+    except UnicodeDecodeError:
+        raise ChoreoError("not a CSV text file (cannot decode it as UTF-8)", path) from None
+    except (OSError, csv.Error) as err:
+        raise ChoreoError(f"cannot read CSV: {err}", path) from None
+    if not ncol:
+        raise ChoreoError("the CSV file is empty", path)
+    if not n_rows:
+        raise ChoreoError("the CSV file has a header but no data rows", path)
     joints = (ncol - skip) // 3
     names: list[str] = []
     if header is not None:
@@ -264,7 +372,7 @@ def _load_csv(path: Path) -> tuple[np.ndarray, list[str]]:
         for j in range(joints):
             m = _AXIS_SUFFIX.match(cols[3 * j])
             names.append(m.group(1) if m and m.group(1) else cols[3 * j] or f"joint{j}")
-    return values.reshape(len(numbered), joints, 3), names
+    return np.frombuffer(values, dtype=np.float64).reshape(n_rows, joints, 3), names
 
 
 def _round_fps(fps: float) -> float:
@@ -289,6 +397,8 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         raise ChoreoError("no such file", path)
     if path.is_dir():
         raise ChoreoError("is a folder, expected a motion file", path)
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise ChoreoError("is not a regular file (a pipe or device?), expected a motion file", path)
     ext = path.suffix.lower()
     if ext not in LOADABLE:
         kinds = ", ".join(LOADABLE)

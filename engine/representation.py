@@ -35,9 +35,44 @@ def raw_features(positions: np.ndarray) -> np.ndarray:
     return np.concatenate([pose.reshape(len(pose), -1), vel], axis=1).astype(np.float32)
 
 
-def _robust_std(x: np.ndarray) -> np.ndarray:
-    std = x.std(axis=0)
-    return np.maximum(std, STD_FLOOR * max(float(np.median(std)), 1e-8))
+CHUNK = 32768  # frames per chunk when encoding long clips
+
+
+class _Moments:
+    """Running mean and standard deviation per column (float64, shifted for stability)."""
+
+    def __init__(self) -> None:
+        self.n, self.shift, self.s1, self.s2 = 0, None, 0.0, 0.0
+
+    def add(self, x: np.ndarray) -> None:
+        x = np.asarray(x, np.float64)
+        if self.shift is None:
+            self.shift = x[0].copy()
+        d = x - self.shift
+        self.n, self.s1, self.s2 = self.n + len(x), self.s1 + d.sum(0), self.s2 + (d * d).sum(0)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.shift + self.s1 / self.n
+
+    def robust_std(self) -> np.ndarray:
+        m = self.s1 / self.n
+        std = np.sqrt(np.maximum(self.s2 / self.n - m * m, 0.0))
+        return np.maximum(std, STD_FLOOR * max(float(np.median(std)), 1e-8))
+
+
+def _feature_chunks(positions: np.ndarray):
+    """Raw feature rows of a clip in overlapping chunks: each chunk's last row starts the next chunk.
+
+    Every row equals the row ``raw_features`` gives on the whole clip, so consecutive chunks
+    together hold every (input, target) pair exactly once.
+    """
+    n = len(positions)
+    for start in range(0, max(n - 1, 1), CHUNK):
+        end = min(n, start + CHUNK + 1)
+        lo = max(0, start - 1)  # one frame before the chunk gives its first velocity
+        feats = raw_features(positions[lo:end])
+        yield feats[1:] if start > 0 else feats
 
 
 @dataclass
@@ -58,21 +93,35 @@ class MotionCodec:
 
     @classmethod
     def fit(cls, clips: list[np.ndarray]) -> MotionCodec:
-        """Statistics over several ``(T, J, 3)`` clips (every frame counts once)."""
-        feats = [raw_features(c).astype(np.float64) for c in clips]
-        outs = [_raw_targets(f) for f in feats]
-        allf, allo = np.concatenate(feats), np.concatenate(outs)
-        centres = np.concatenate([np.asarray(c, np.float64).mean(axis=1) for c in clips])
-        j = clips[0].shape[1]
+        """Statistics over several ``(T, J, 3)`` clips, streamed in chunks (an hour of mocap fits in memory)."""
+        acc_in, acc_out = _Moments(), _Moments()
+        lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
+        for clip in clips:
+            for feats in _feature_chunks(clip):
+                acc_in.add(feats[:-1] if len(feats) > 1 else feats)
+                acc_out.add(_raw_targets(feats))
+            for start in range(0, len(clip), CHUNK):
+                centre = np.asarray(clip[start : start + CHUNK], np.float64).mean(axis=1)
+                lo, hi = np.minimum(lo, centre.min(0)), np.maximum(hi, centre.max(0))
         return cls(
-            n_joints=j,
-            in_mean=allf.mean(0).astype(np.float32),
-            in_std=_robust_std(allf).astype(np.float32),
-            out_mean=allo.mean(0).astype(np.float32),
-            out_std=_robust_std(allo).astype(np.float32),
-            stage_lo=centres.min(0).astype(np.float32),
-            stage_hi=centres.max(0).astype(np.float32),
+            n_joints=clips[0].shape[1],
+            in_mean=acc_in.mean.astype(np.float32), in_std=acc_in.robust_std().astype(np.float32),
+            out_mean=acc_out.mean.astype(np.float32), out_std=acc_out.robust_std().astype(np.float32),
+            stage_lo=lo.astype(np.float32), stage_hi=hi.astype(np.float32),
         )
+
+    def encode_clip(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Network inputs and targets ``(T-1, D)`` float32 for a whole clip, built in chunks."""
+        n = len(positions) - 1
+        x = np.empty((max(n, 0), self.dim), np.float32)
+        y = np.empty_like(x)
+        start = 0
+        for feats in _feature_chunks(positions):
+            rows = len(feats) - 1
+            x[start : start + rows] = self.encode_inputs(feats[:-1])
+            y[start : start + rows] = self.encode_targets(feats)
+            start += rows
+        return x, y
 
     def encode_inputs(self, feats: np.ndarray) -> np.ndarray:
         return ((feats - self.in_mean) / self.in_std).astype(np.float32)

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--frames", type=int, default=DEMO_FRAMES, help="frames to generate")
     d.add_argument("--seed", type=int, default=0, help="random seed")
     d.add_argument("--force", action="store_true", help="replace an existing output file")
+    d.add_argument("--json", action="store_true", help="end with one JSON line of results")
     d.set_defaults(func=cmd_demo)
 
 
@@ -74,5 +75,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     print(f"Wrote {Path(path).resolve()}: {args.frames} generated frames at {seed.fps:g} fps, "
           f"made in {seconds:.1f} s.")
-    print(json.dumps({"out": str(Path(path).resolve()), "frames": args.frames, "seconds": round(seconds, 2)}))
+    if args.json:
+        print(json.dumps({"out": str(Path(path).resolve()), "frames": args.frames, "seconds": round(seconds, 2)}))
     return 0

@@ -29,7 +29,14 @@ class SketchConfig:
     kl_decay: float = 0.997  # per step (1 - eta) shrinks by this factor: ~1000 CPU steps (paper: 0.99995)
     augment_scale: float = 0.15  # random per-axis stretch of training sketches by up to +-15 %
     dropout: float = 0.1  # dropout on the decoder output before the mixture head (0 = off)
+    prior_fraction: float = 0.1  # share of training rows decoded from z ~ N(0, I), not q(z|x) (see below)
     conditional: bool = True  # False: decoder only (no encoder, z unused), an unconditional model
+
+
+# ``prior_fraction`` is not in the paper. With short CPU training the decoder only ever sees
+# latents from the posterior, whose spread is narrower than N(0, I); unconditional samples
+# then fall into "holes" and often end at the first step. Decoding a few rows per batch from
+# the prior teaches the decoder that any prior z starts a real drawing.
 
 
 class SketchRNN(nn.Module):
@@ -82,14 +89,18 @@ class SketchRNN(nn.Module):
         h, state = self.decoder(inputs, state)
         return self.head(self.drop(h)), state
 
-    def forward(self, x5: Tensor, lengths: Tensor, eps: Tensor) -> tuple[BivariateMixture, Tensor, Tensor]:
+    def forward(self, x5: Tensor, lengths: Tensor, eps: Tensor, prior: Tensor | None = None
+                ) -> tuple[BivariateMixture, Tensor, Tensor]:
         """Teacher-forced pass. ``x5`` ``(B, T+1, 5)`` starts with the start token; ``eps`` ``(B, z)`` noise.
 
+        ``prior`` (bool ``(B,)``): rows decoded from ``z = eps`` instead of the posterior.
         Returns the mixture over points ``1..T``, and the posterior's mu and logvar.
         """
         if self.config.conditional:
             mu, logvar = self.encode(x5[:, 1:], lengths)
             z = mu + torch.exp(0.5 * logvar) * eps.to(mu.dtype)
+            if prior is not None:
+                z = torch.where(prior[:, None], eps.to(z.dtype), z)
         else:
             mu = logvar = torch.zeros_like(eps)
             z = torch.zeros_like(eps)

@@ -28,6 +28,7 @@ class SketchBatch:
     lengths: Tensor  # (B,) real points per sketch (int64, on the CPU for packing)
     eps: Tensor  # (B, z) reparameterisation noise
     validation: bool = False  # validation: the KL term is fully weighted (no annealing)
+    prior: Tensor | None = None  # (B,) bool: rows decoded from z ~ N(0, I) (SketchConfig.prior_fraction)
 
 
 def kl_eta(config: SketchConfig, step: int) -> float:
@@ -35,18 +36,19 @@ def kl_eta(config: SketchConfig, step: int) -> float:
     return 1.0 - (1.0 - config.kl_eta_min) * config.kl_decay**step
 
 
-def sketch_losses(mix: BivariateMixture, x5: Tensor, lengths: Tensor, mu: Tensor, logvar: Tensor
-                  ) -> dict[str, Tensor]:
+def sketch_losses(mix: BivariateMixture, x5: Tensor, lengths: Tensor, mu: Tensor, logvar: Tensor,
+                  n_max: int | None = None) -> dict[str, Tensor]:
     """Per-batch loss terms as in the paper (all fp32 scalars).
 
     ``offset``: ``-log p(dx, dy)`` summed over each sketch's real points, divided by
     ``Nmax`` (the padded length); ``pen``: cross-entropy of the pen state over all ``Nmax``
     steps (padding teaches "the sketch has ended"), divided by ``Nmax``; both averaged
-    over the batch. ``kl``: KL(q(z|x) || N(0, I)) averaged over latent dims and batch.
+    over the batch (``n_max`` defaults to the padded length of ``x5``).
+    ``kl``: KL(q(z|x) || N(0, I)) averaged over latent dims and batch.
     """
     target = x5[:, 1:].float()
-    n_max = target.shape[1]
-    mask = (torch.arange(n_max, device=target.device)[None, :] < lengths.to(target.device)[:, None]).float()
+    n_max = target.shape[1] if n_max is None else n_max
+    mask = (torch.arange(target.shape[1], device=target.device)[None, :] < lengths.to(target.device)[:, None]).float()
     offset = (bivariate_nll(mix, target[..., :2]) * mask).sum(1) / n_max
     pen = -(torch.log_softmax(mix.pen_logits.float(), -1) * target[..., 2:]).sum(-1).sum(1) / n_max
     kl = -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
@@ -68,17 +70,20 @@ class SketchTask:
     def sample_batch(self, batch: int, seq_len: int, rng: np.random.Generator, device: torch.device
                      ) -> SketchBatch:
         idx = rng.integers(0, len(self.x5), size=batch)
-        x5 = self.x5[idx].copy()
+        # crop the padding to this batch's longest sketch + one end row: the rows cut are
+        # "still ended" steps that sampling never reaches (the loss is still divided by Nmax)
+        x5 = self.x5[idx, : int(self.lengths[idx].max()) + 2].copy()
         a = self.model.config.augment_scale
         if a > 0:
             x5[..., :2] *= rng.uniform(1 - a, 1 + a, size=(batch, 1, 2)).astype(np.float32)
         eps = rng.standard_normal((batch, self.model.config.z_size), dtype=np.float32)
+        prior = torch.from_numpy(rng.random(batch) < self.model.config.prior_fraction).to(device)
         return SketchBatch(torch.from_numpy(x5).to(device), torch.from_numpy(self.lengths[idx]),
-                           torch.from_numpy(eps).to(device))
+                           torch.from_numpy(eps).to(device), prior=prior)
 
     def loss(self, forward: Forward, batch: SketchBatch, step: int) -> tuple[Tensor, int, dict[str, float]]:
-        mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps)
-        parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar)
+        mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps, batch.prior)
+        parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar, self.max_len)
         c = self.model.config
         eta = 1.0 if batch.validation else kl_eta(c, step)
         kl_term = torch.clamp(parts["kl"], min=c.kl_min) if c.conditional else parts["kl"] * 0
@@ -122,8 +127,8 @@ def resolve_splits(data: StrokeData, val_fraction: float = 0.05) -> tuple[list[n
 
 
 def sketch_train_config(**overrides: Any) -> TrainConfig:
-    """``TrainConfig`` defaults for Sketch-RNN on a CPU (batch 64, lr 2e-3, validation every 100 steps)."""
-    base = {"batch": 64, "lr": 2e-3, "lr_final": 0.1, "warmup_steps": 50, "val_every": 100, "patience": 20,
+    """``TrainConfig`` defaults for Sketch-RNN on a CPU (batch 64, lr 3e-3, validation every 100 steps)."""
+    base = {"batch": 64, "lr": 3e-3, "lr_final": 0.1, "warmup_steps": 50, "val_every": 100, "patience": 20,
             "grad_clip": 1.0}
     base.update(overrides)
     return TrainConfig(**base)

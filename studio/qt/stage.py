@@ -27,6 +27,7 @@ GHOST_RGBA = (0.62, 0.65, 0.74, 0.45)
 TRAIL_FRAMES = 4  # onion-skin copies behind each figure
 TRAIL_STEP = 3  # frames between two onion-skin copies
 JOINT_SIZE = 7.0
+SPACING = 1.0  # distance between figures side by side (body heights)
 BONE_WIDTH = 3.0
 
 # data axes -> z-up world axes; each a proper rotation (keeps handedness)
@@ -105,21 +106,24 @@ class StageCanvas:
         self._bones = np.asarray(bones, np.int64).reshape(-1, 2)
         self._layout_key = None
 
-    def frame_camera(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        """Aim the camera at the box ``lo..hi`` (x, y extents on the floor; height ~1) and redraw the grid."""
-        cx, cy = (lo + hi) / 2
-        width = max(float(hi[0] - lo[0]), 0.6)
-        depth = max(float(hi[1] - lo[1]), 0.6)
+    def frame_camera(self, width: float, centre: np.ndarray, floor_lo: np.ndarray, floor_hi: np.ndarray) -> None:
+        """Aim at ``centre`` (x, y) so that a row of figures ``width`` wide and ~1 tall fills the view;
+        draw the floor grid over ``floor_lo..floor_hi``."""
         cam = self.view.camera
-        cam.center = (float(cx), float(cy), 0.48)
+        cam.center = (float(centre[0]), float(centre[1]), 0.5)
         fov = np.radians(cam.fov)
         aspect = max(self.canvas.size[0], 1) / max(self.canvas.size[1], 1)
-        need_h = 1.15 + 0.25 * depth  # body plus floor seen in perspective
-        need_w = width + 0.3
-        dist_h = need_h / (2 * np.tan(fov / 2))
-        dist_w = need_w / (2 * np.tan(fov / 2) * aspect)
-        cam.distance = float(max(dist_h, dist_w) + depth / 2)
-        self._grid(lo - 0.6, hi + 0.6)
+        dist_h = 1.3 / (2 * np.tan(fov / 2))
+        dist_w = (width + 0.5) / (2 * np.tan(fov / 2) * aspect)
+        cam.distance = float(max(dist_h, dist_w))
+        self._grid(floor_lo - 1.0, floor_hi + 1.0)
+
+    def follow(self, centre: np.ndarray, rate: float = 0.08) -> None:
+        """Glide the camera's aim towards ``centre`` (x, y) on the floor."""
+        cam = self.view.camera
+        c = np.asarray(cam.center, np.float64)
+        c[:2] += rate * (np.asarray(centre[:2], np.float64) - c[:2])
+        cam.center = tuple(float(x) for x in c)
 
     def _grid(self, lo: np.ndarray, hi: np.ndarray, step: float = 0.25) -> None:
         xs = np.arange(np.floor(lo[0] / step), np.ceil(hi[0] / step) + 1) * step
@@ -235,6 +239,7 @@ class StageView(QWidget):
         self._take_world_cache: dict[int, np.ndarray] = {}
         self._offsets = np.zeros((0, 3), np.float32)
         self.frame = 0
+        self.follow = True  # the camera's aim glides after the dancers
 
     # -- content -----------------------------------------------------------------
 
@@ -288,14 +293,15 @@ class StageView(QWidget):
             return
         v, ghost = self._n_figures()
         n = v + (1 if ghost and v else 0) or 1
-        travel_w = float(w.travel_hi[0] - w.travel_lo[0])
-        spacing = float(np.clip(travel_w + 0.35, 0.8, 2.5))
+        spacing = SPACING
         xs = (np.arange(n) - (n - 1) / 2) * spacing
         self._offsets = np.zeros((n, 3), np.float32)
         self._offsets[:, 0] = xs
-        lo = np.array([w.travel_lo[0] + xs[0], w.travel_lo[1]])
-        hi = np.array([w.travel_hi[0] + xs[-1], w.travel_hi[1]])
-        self.stage.frame_camera(lo, hi)
+        figs, _, _ = self.figures_at(self.frame)
+        centre = figs.reshape(-1, 3).mean(axis=0) if figs.size else np.zeros(3)
+        self.stage.frame_camera(float(xs[-1] - xs[0]) + 0.6, centre,
+                                np.array([w.travel_lo[0] + xs[0], w.travel_lo[1]]),
+                                np.array([w.travel_hi[0] + xs[-1], w.travel_hi[1]]))
         names = []
         if v:
             if ghost:
@@ -333,22 +339,28 @@ class StageView(QWidget):
         return got
 
     def figures_at(self, t: int) -> tuple[np.ndarray, np.ndarray | None, list[tuple[float, ...]]]:
-        """Figures, trails and colours shown at timeline position ``t``."""
+        """Figures ``(n, J, 3)``, trails ``(TRAIL_FRAMES, n, J, 3)`` and colours at timeline position ``t``.
+
+        With a take, every variation starts as the source (before ``take_start``) and the
+        source goes on as a ghost beside them.
+        """
         src = self._source
-        v, ghost = self._n_figures()
-        in_take = v and t >= self._take_start and self._take_ready > 0
-        frames_for: list[int] = [t - k * TRAIL_STEP for k in range(TRAIL_FRAMES + 1)]
+        v = 0 if self._take_raw is None or self._take_ready == 0 else self._take_raw.shape[0]
+        if v and self._source is not None and t >= self._take_start + self._take_raw.shape[1]:
+            v = 0  # past the take's end: the clip alone again
+        if v and src is not None and src.shape[1] != self._take_raw.shape[2]:
+            src = None  # the take continues the model's own seed (another skeleton)
+        frames_for = [t - k * TRAIL_STEP for k in range(TRAIL_FRAMES + 1)]
         figs, colors = [], []
-        if in_take:
-            assert self._take_raw is not None
-            if ghost and src is not None:
+        if v:
+            if src is not None:
                 colors.append(GHOST_RGBA)
                 figs.append([src[min(max(f, 0), len(src) - 1)] for f in frames_for])
             per_frame = []
             for f in frames_for:
                 k = f - self._take_start
-                if k < 0 and src is not None:  # trail reaching back into the source
-                    per_frame.append(np.repeat(src[max(f, 0)][None], v, axis=0))
+                if k < 0 and src is not None:
+                    per_frame.append(np.broadcast_to(src[min(max(f, 0), len(src) - 1)], (v, *src.shape[1:])))
                 else:
                     per_frame.append(self._take_frame(min(max(k, 0), self._take_ready - 1)))
             for i in range(v):
@@ -361,10 +373,8 @@ class StageView(QWidget):
             return np.zeros((0, 1, 3), np.float32), None, []
         arr = np.asarray(figs, np.float32)  # (n, 1 + TRAIL_FRAMES, J, 3)
         n = len(arr)
-        off = self._offsets[:n] if len(self._offsets) >= n else np.zeros((n, 3), np.float32)
-        if n == 1:
-            off = np.zeros((1, 3), np.float32)
-        arr = arr + off[:, None, None, :]
+        off = self._offsets[-n:] if len(self._offsets) >= n and n > 1 else np.zeros((n, 3), np.float32)
+        arr += off[:, None, None, :]
         return arr[:, 0], np.ascontiguousarray(arr[:, 1:].transpose(1, 0, 2, 3)), colors
 
     def show_frame(self, t: int) -> None:
@@ -374,6 +384,8 @@ class StageView(QWidget):
             return
         figs, trails, colors = self.figures_at(self.frame)
         self.stage.show(figs, trails, colors)
+        if self.follow and figs.size:
+            self.stage.follow(figs.reshape(-1, 3).mean(axis=0))
         self.canvas.update()
 
     def set_trail(self, on: bool) -> None:
@@ -382,6 +394,6 @@ class StageView(QWidget):
         self.stage._layout_key = None
         self.show_frame(self.frame)
 
-    def render(self) -> np.ndarray:
+    def render_pixels(self) -> np.ndarray:
         """The canvas as an RGBA array (tests, screenshots)."""
         return self.canvas.render()

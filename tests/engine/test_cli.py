@@ -112,3 +112,18 @@ def test_console_script_runs_without_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(tmp_path / "missing.bvh")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and "missing.bvh" in proc.stderr
+
+
+def test_demo_writes_a_playable_video_without_any_files(capsys, tmp_path, monkeypatch):
+    import imageio_ffmpeg
+
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "demo", "--frames", "40", "--json")
+    result = json.loads(out.strip().splitlines()[-1])
+    video = Path(result["out"])
+    assert code == 0 and video.name == "demo.mp4"
+    reader = imageio_ffmpeg.read_frames(str(video))
+    meta = next(reader)
+    assert meta["size"][0] >= 320 and sum(1 for _ in reader) == 40
+    code, out, _ = run(capsys, "demo", "--frames", "5")
+    assert code == 0 and (tmp_path / "demo-2.mp4").exists()  # never overwrites the first

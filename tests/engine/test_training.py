@@ -113,11 +113,13 @@ def test_cancel_stops_at_the_next_step(dancer):
 
     def on_event(e):
         seen.append(e)
-        if e.kind == "progress" and e.step >= 3:
+        if e.kind == "progress":
             cancel.set()
 
     result = train(dancer, model_config=TINY, config=_config(epochs=50), on_event=on_event, cancel=cancel)
-    assert result.stopped == "cancelled" and result.steps < 20
+    first = next(e.step for e in seen if e.kind == "progress")
+    assert result.stopped == "cancelled" and result.steps == first
+    assert all(torch.isfinite(p).all() for p in result.model.parameters())
 
 
 def test_bf16_path_trains_fp32_weights(dancer):
@@ -125,3 +127,38 @@ def test_bf16_path_trains_fp32_weights(dancer):
     assert all(p.dtype == torch.float32 for p in result.model.parameters())
     assert np.isfinite(result.history["train"]).all()
     assert result.history["train"][-1] < result.history["train"][0]
+
+
+def test_clips_of_different_lengths_train_together_with_masks(dancer):
+    short = dancer.positions[:20]  # shorter than a crop: padded and masked
+    long = dancer.positions[100:600]
+    result = train([type(dancer)(short, fps=30.0), type(dancer)(long, fps=30.0)], model_config=TINY,
+                   config=_config(epochs=2, seq_len=32))
+    assert np.isfinite(result.history["train"]).all()
+    model = result.model
+    task = DanceTask(model, [short, long], model.codec, 0.0, {})
+    rng = np.random.default_rng(0)
+    batches = [task.sample_batch(8, 32, rng, torch.device("cpu")) for _ in range(40)]
+    masks = torch.stack([b.mask for b in batches])
+    assert (masks.sum(-1) == 19).any()  # some crops come from the short clip: 19 real targets, rest padding
+    _, n, _ = task.loss(model, batches[0], 0)
+    assert n == int(batches[0].mask.sum())
+
+
+def test_cuda_request_without_a_gpu_is_a_clear_error(dancer):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ChoreoError, match="no CUDA"):
+        train(dancer, model_config=TINY, config=_config(device="cuda"))
+
+
+def test_save_dance_model_writes_a_loadable_checkpoint_without_optimizer(dancer, tmp_path):
+    from engine.checkpoint import save_dance_model
+
+    model = train(dancer, model_config=TINY, config=_config(epochs=1)).model
+    path = save_dance_model(model, tmp_path / "saved.pt")
+    loaded = DanceModel.load(path)
+    x = torch.randn(1, 4, loaded.config.frame_dim)
+    assert torch.allclose(loaded(x)[0].mu, model(x)[0].mu, atol=1e-6)
+    assert read_checkpoint(path)["optimizer"] is None
+    assert np.array_equal(loaded.seed.positions, model.seed.positions)

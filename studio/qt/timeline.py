@@ -1,0 +1,256 @@
+"""Timeline: scrub slider with the source and generated regions marked, transport and readout.
+
+Playback runs on a ``QTimer`` ticking at the motion's frame rate (capped at
+~60 Hz); the frame shown follows the wall clock, so playback keeps real time
+even when drawing is slow (frames are skipped, never slowed down).
+"""
+
+from __future__ import annotations
+
+import time
+
+from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QToolButton,
+    QWidget,
+)
+
+SPEEDS = (0.25, 0.5, 1.0, 1.5, 2.0)
+MIN_TICK_MS = 16
+SOURCE_COLOR = QColor(95, 110, 140)
+TAKE_COLOR = QColor(240, 110, 80)
+PENDING_COLOR = QColor(120, 70, 60)
+
+
+class RegionSlider(QSlider):
+    """A horizontal slider that paints the source region and the take's region under its groove."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.source_frames = 0
+        self.take_start = 0
+        self.take_frames = 0
+        self.take_ready = 0
+        self.setMinimumHeight(26)
+
+    def set_regions(self, source_frames: int, take_start: int, take_frames: int, take_ready: int) -> None:
+        """Frames ``0..source_frames`` are the clip; ``take_start..+take_frames`` the take (``take_ready`` made)."""
+        self.source_frames, self.take_start = source_frames, take_start
+        self.take_frames, self.take_ready = take_frames, take_ready
+        self.update()
+
+    def _x(self, frame: float, groove: QRect) -> int:
+        span = max(self.maximum() - self.minimum(), 1)
+        return int(groove.left() + (groove.width() - 1) * (frame - self.minimum()) / span)
+
+    def paintEvent(self, event) -> None:
+        """Paint the regions, then the usual slider on top."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                             QStyle.SubControl.SC_SliderGroove, self)
+        p = QPainter(self)
+        y, h = self.height() - 7, 5
+        if self.source_frames:
+            x0, x1 = self._x(0, groove), self._x(self.source_frames - 1, groove)
+            p.fillRect(x0, y, max(x1 - x0, 1), h, SOURCE_COLOR)
+        if self.take_frames:
+            x0 = self._x(self.take_start, groove)
+            xr = self._x(self.take_start + max(self.take_ready - 1, 0), groove)
+            x1 = self._x(self.take_start + self.take_frames - 1, groove)
+            p.fillRect(x0, y - 6, max(x1 - x0, 1), h, PENDING_COLOR)
+            if self.take_ready:
+                p.fillRect(x0, y - 6, max(xr - x0, 1), h, TAKE_COLOR)
+        p.end()
+        super().paintEvent(event)
+
+
+class Timeline(QWidget):
+    """Scrub slider, play/pause, speed, loop, frame and time readout.
+
+    ``position_changed(frame)`` fires for every new position (playback or scrub);
+    ``scrubbed(frame)`` only for user moves (slider, keys).
+    """
+
+    position_changed = pyqtSignal(int)
+    scrubbed = pyqtSignal(int)
+    playing_changed = pyqtSignal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fps = 30.0
+        self.play_btn = QToolButton()
+        self._set_icon(False)
+        self.play_btn.setToolTip("Play / pause (Space)")
+        self.play_btn.setMinimumWidth(34)
+        self.play_btn.clicked.connect(self.toggle)
+        self.slider = RegionSlider()
+        self.slider.setToolTip("Scrub through the clip (blue) and the generated take (orange). "
+                               "Keys: ←/→ one frame, Home/End")
+        self.slider.setRange(0, 0)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.speed = QComboBox()
+        for s in SPEEDS:
+            self.speed.addItem(f"{s:g}×", s)
+        self.speed.setCurrentIndex(SPEEDS.index(1.0))
+        self.speed.setToolTip("Playback speed")
+        self.speed.currentIndexChanged.connect(self._restart_clock)
+        self.loop = QCheckBox("Loop")
+        self.loop.setChecked(True)
+        self.loop.setToolTip("Start again at the end")
+        self.readout = QLabel()
+        self.readout.setMinimumWidth(210)
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(6, 2, 6, 2)
+        lay.addWidget(self.play_btn)
+        lay.addWidget(self.slider, 1)
+        lay.addWidget(self.speed)
+        lay.addWidget(self.loop)
+        lay.addWidget(self.readout)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._clock0 = 0.0
+        self._frame0 = 0
+        self._programmatic = False
+        self.take_start = -1
+        self._update_readout()
+
+    # -- state ---------------------------------------------------------------------
+
+    @property
+    def frame(self) -> int:
+        """Current position."""
+        return self.slider.value()
+
+    @property
+    def total(self) -> int:
+        """Frames on the timeline."""
+        return self.slider.maximum() + 1
+
+    @property
+    def playing(self) -> bool:
+        """True while playing."""
+        return self._timer.isActive()
+
+    def set_length(self, frames: int, fps: float) -> None:
+        """Frames on the timeline and the rate they play at."""
+        self.fps = float(fps) if fps > 0 else 30.0
+        self._programmatic = True
+        try:
+            self.slider.setRange(0, max(frames - 1, 0))
+        finally:
+            self._programmatic = False
+        self._timer.setInterval(max(MIN_TICK_MS, int(1000 / (self.fps * self.speed_factor))))
+        self._update_readout()
+
+    def set_regions(self, source_frames: int, take_start: int, take_frames: int, take_ready: int) -> None:
+        """Mark the clip and the take on the slider."""
+        self.take_start = take_start if take_frames else -1
+        self.slider.set_regions(source_frames, take_start, take_frames, take_ready)
+
+    @property
+    def speed_factor(self) -> float:
+        """Playback speed multiplier."""
+        return float(self.speed.currentData() or 1.0)
+
+    def set_frame(self, frame: int, user: bool = False) -> None:
+        """Move to ``frame`` (clamped); ``user`` marks a scrub."""
+        frame = max(0, min(int(frame), self.slider.maximum()))
+        if frame == self.slider.value():
+            if user:
+                self.scrubbed.emit(frame)
+            return
+        self._programmatic = not user
+        try:
+            self.slider.setValue(frame)
+        finally:
+            self._programmatic = False
+        if self.playing:
+            self._restart_clock()
+
+    def _on_slider(self, value: int) -> None:
+        self._update_readout()
+        self.position_changed.emit(value)
+        if not self._programmatic:
+            self.scrubbed.emit(value)
+            if self.playing:
+                self._restart_clock()
+
+    def _update_readout(self) -> None:
+        f, n = self.frame, self.total
+        where = "take" if self.take_start >= 0 and f >= self.take_start else "clip"
+        self.readout.setText(f"frame {f} / {max(n - 1, 0)}   {f / self.fps:6.2f} s   {where}")
+
+    # -- transport -------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Start playback (from the start when at the end)."""
+        if self.total <= 1:
+            return
+        if self.frame >= self.slider.maximum():
+            self.set_frame(0)
+        self._restart_clock()
+        self._timer.setInterval(max(MIN_TICK_MS, int(1000 / (self.fps * self.speed_factor))))
+        self._timer.start()
+        self._set_icon(True)
+        self.playing_changed.emit(True)
+
+    def pause(self) -> None:
+        """Stop playback."""
+        if self._timer.isActive():
+            self._timer.stop()
+            self._set_icon(False)
+            self.playing_changed.emit(False)
+
+    def _set_icon(self, playing: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.play_btn.setIcon(self.style().standardIcon(icon))
+
+    def toggle(self) -> None:
+        """Play or pause."""
+        self.pause() if self.playing else self.play()
+
+    def step(self, delta: int) -> None:
+        """Move ``delta`` frames (a user action)."""
+        self.pause()
+        self.set_frame(self.frame + delta, user=True)
+
+    def home(self) -> None:
+        """First frame."""
+        self.set_frame(0, user=True)
+
+    def end(self) -> None:
+        """Last frame."""
+        self.pause()
+        self.set_frame(self.slider.maximum(), user=True)
+
+    def _restart_clock(self) -> None:
+        self._clock0 = time.perf_counter()
+        self._frame0 = self.frame
+        self._timer.setInterval(max(MIN_TICK_MS, int(1000 / (self.fps * self.speed_factor))))
+
+    def _tick(self) -> None:
+        elapsed = time.perf_counter() - self._clock0
+        target = self._frame0 + int(elapsed * self.fps * self.speed_factor)
+        last = self.slider.maximum()
+        if target > last:
+            if self.loop.isChecked() and last > 0:
+                self._frame0, self._clock0 = 0, time.perf_counter()
+                target = 0
+            else:
+                target = last
+                self.pause()
+        self._programmatic = True
+        try:
+            self.slider.setValue(target)
+        finally:
+            self._programmatic = False

@@ -1,0 +1,282 @@
+"""GUI tests of the desktop studio (pytest-qt under Xvfb; vispy needs a real GL context)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PyQt6")
+pytest.importorskip("vispy")
+
+from PyQt6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PyQt6.QtGui import QDropEvent
+
+from engine.session import Session
+from engine.synthetic import synthetic_dancer, synthetic_markers
+from engine.training import TrainResult
+from studio.qt import files
+from studio.qt.window import MainWindow
+
+
+@pytest.fixture
+def session():
+    s = Session(device="cpu")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def win(qtbot, session):
+    w = MainWindow(session)
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    session.cancel_training()
+    session.wait_idle(30)
+    w._close_choice = "closing"
+    w.close()
+
+
+def _pixels(w: MainWindow) -> np.ndarray:
+    return w.stage.render_pixels()[..., :3].astype(np.int16)
+
+
+def test_importing_studio_does_not_import_qt():
+    code = "import sys, studio; assert not any(m.startswith(('PyQt6', 'vispy', 'pyqtgraph')) for m in sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_open_joints_first_clip_plays(qtbot, win, tmp_path):
+    m = synthetic_markers(frames=200, n_markers=20)
+    path = tmp_path / "clip.npy"
+    np.save(path, m.positions.transpose(1, 0, 2))
+    win.open_path(path)
+    qtbot.waitUntil(lambda: win.session.motion is not None, timeout=10000)
+    assert win.session.motion.layout == "joints-first"
+    assert win.session.motion.n_frames == 200
+    assert win.timeline.total == 200
+    assert win.timeline.playing
+    start = win.timeline.frame
+    qtbot.waitUntil(lambda: win.timeline.frame > start + 3, timeout=5000)
+
+
+def test_bad_file_is_a_message_not_a_crash(qtbot, win, tmp_path):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros((4, 5)))
+    win.open_path(bad)
+    qtbot.waitUntil(lambda: "bad.npy" in (getattr(win, "last_message", "") or ""), timeout=5000)
+    assert win.session.motion is None
+
+
+def test_sliders_and_knobs_write_the_session(qtbot, win, tiny_dance):
+    ckpt, motion = tiny_dance
+    s = win.session
+    s.load(motion)
+    s.load_model(ckpt)
+    c = win.controls
+    c.temperature.slider.setValue(200)
+    assert s.temperature == pytest.approx(c.temperature.value()) and s.temperature < 0.5
+    c.sigma_temperature.slider.setValue(900)
+    assert s.sigma_temperature > 2.0
+    c.mixture.setCurrentIndex(c.mixture.findData(1))
+    c.mixture.activated.emit(c.mixture.currentIndex())
+    assert s.mixture == 1
+    c.look_back.setValue(12)
+    c.rng_seed.setValue(7)
+    c.frames.setValue(45)
+    c.variations.setValue(3)
+    c.continue_from_playhead.setChecked(True)
+    assert (s.look_back, s.rng_seed, s.frames, s.variations, s.continue_from_playhead) == (12, 7, 45, 3, True)
+    # and the other way: the session changes, the widgets follow
+    s.temperature = 0.7
+    s.frames = 60
+    qtbot.waitUntil(lambda: c.frames.value() == 60 and abs(c.temperature.value() - 0.7) < 1e-6, timeout=2000)
+
+
+def test_scrub_updates_stage_pixels_and_playhead(qtbot, win):
+    win.session.load(synthetic_dancer(frames=300))
+    qtbot.waitUntil(lambda: win.stage.has_content, timeout=3000)
+    win.timeline.pause()
+    win.timeline.set_frame(0, user=True)
+    before = _pixels(win)
+    assert (np.abs(before - before[0, 0]).sum(-1) > 30).sum() > 200  # a figure is drawn on the background
+    win.timeline.set_frame(150, user=True)
+    qtbot.waitUntil(lambda: win.session.playhead == 150, timeout=2000)
+    after = _pixels(win)
+    assert (np.abs(after - before).sum(-1) > 30).sum() > 100
+    qtbot.keyClick(win, Qt.Key.Key_Right)
+    assert win.timeline.frame == 151
+    qtbot.keyClick(win, Qt.Key.Key_Home)
+    assert win.timeline.frame == 0
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.timeline.playing
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert not win.timeline.playing
+
+
+def test_generate_streams_a_take_onto_the_stage(qtbot, win, tiny_dance):
+    ckpt, motion = tiny_dance
+    s = win.session
+    s.load(motion)
+    s.load_model(ckpt)
+    s.frames, s.variations = 40, 2
+    win.controls.generate_btn.click()
+    qtbot.waitUntil(lambda: s.takes and s.takes[-1].frames_ready == 40, timeout=20000)
+    qtbot.waitUntil(lambda: s.generation_status == "idle", timeout=5000)
+    assert win.stage._take_ready == 40
+    assert "take 2" in win.stage.legend.text()
+    take_start = win.timeline.take_start
+    win.timeline.pause()
+    win.timeline.set_frame(take_start + 30, user=True)
+    assert len(win.stage.figures_at(win.timeline.frame)[0]) == 3  # ghost + 2 variations
+    assert "frames/s" in win.fps_label.text()
+
+
+def test_train_a_tiny_model_then_cancel(qtbot, win):
+    s = win.session
+    s.load(synthetic_dancer(frames=400))
+    p = win.training
+    p.hidden.setValue(16)
+    p.layers.setValue(1)
+    p.mixtures.setValue(2)
+    p.batch.setValue(4)
+    p.seq_len.setValue(16)
+    p.minutes.setValue(2.0)
+    p.train_btn.click()
+    assert s.training_status == "training"
+    qtbot.waitUntil(lambda: len(s.loss_history.train) >= 2, timeout=60000)
+    qtbot.waitUntil(lambda: p.train_curve.getData()[0] is not None and len(p.train_curve.getData()[0]) >= 2,
+                    timeout=5000)
+    assert p.cancel_btn.isEnabled() and not p.train_btn.isEnabled()
+    p.cancel_btn.click()
+    qtbot.waitUntil(lambda: s.training_status == "idle", timeout=30000)
+    assert s.model is not None and s.model.config.hidden == 16
+    qtbot.waitUntil(lambda: p.save_btn.isEnabled() and p.resume_btn.isEnabled(), timeout=2000)
+    assert "done (cancelled)" in p.progress.format()
+
+
+def test_worker_error_shows_as_message(qtbot, win):
+    s = win.session
+    s.load(synthetic_dancer(frames=200))
+
+    def broken(*_a, **_k) -> TrainResult:
+        raise RuntimeError("the GPU caught fire")
+
+    s.start_training(minutes=1, train_fn=broken)
+    qtbot.waitUntil(lambda: "caught fire" in (getattr(win, "last_message", "") or ""), timeout=10000)
+    assert s.training_status == "idle"
+
+
+def test_export_never_overwrites_silently(qtbot, win, tiny_dance, tmp_path, monkeypatch):
+    ckpt, motion = tiny_dance
+    s = win.session
+    s.load(motion)
+    s.load_model(ckpt)
+    s.frames = 20
+    s.generate()
+    s.wait_idle(30)
+    out = tmp_path / "take.npy"
+    monkeypatch.setattr(files, "ask_export", lambda *_a, **_k: files.ExportChoice(out, "take"))
+    job = win.export_dialog()
+    qtbot.waitUntil(lambda: not job.running, timeout=10000)
+    assert np.load(out).shape[-1] == 3
+    stamp = out.stat().st_mtime_ns
+    asked = []
+    monkeypatch.setattr(files, "confirm_overwrite", lambda _p, paths: asked.append(paths) or False)
+    assert win.export_dialog() is None
+    assert asked and out.stat().st_mtime_ns == stamp
+    monkeypatch.setattr(files, "confirm_overwrite", lambda _p, paths: True)
+    job = win.export_dialog()
+    qtbot.waitUntil(lambda: not job.running, timeout=10000)
+    assert "Exported" in win.last_message
+
+
+def test_drop_a_file(qtbot, win, tmp_path):
+    path = tmp_path / "dropped.npy"
+    np.save(path, synthetic_dancer(frames=120).positions)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(ev)
+    qtbot.waitUntil(lambda: win.session.motion is not None, timeout=10000)
+    assert Path(win.session.motion.source).name == "dropped.npy"
+
+
+def test_close_during_training_stops_the_worker(qtbot, session, tmp_path, monkeypatch):
+    w = MainWindow(session)
+    qtbot.addWidget(w)
+    w.show()
+    session.load(synthetic_dancer(frames=300))
+    w.training.hidden.setValue(16)
+    w.training.layers.setValue(1)
+    w.training.batch.setValue(4)
+    w.training.seq_len.setValue(16)
+    w.training.start()
+    qtbot.waitUntil(lambda: session.training_progress.step > 0, timeout=60000)
+    monkeypatch.setattr(files, "ask_training_close", lambda _p: "keep")
+    kept = tmp_path / "kept.pt"
+    monkeypatch.setattr(files, "ask_save_path", lambda *_a: str(kept))
+    w.close()
+    assert w.isVisible()  # waits for the worker to stop first
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=30000)
+    assert session.training_status == "idle" and not session.worker.training_active
+    assert kept.exists()
+
+
+def test_sketch_tab_finishes_a_drawing(qtbot, win):
+    import torch
+
+    from engine.sketch import SketchConfig, SketchRNN
+
+    torch.manual_seed(0)
+    model = SketchRNN(SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=2, max_seq_len=60)).eval()
+    model.scale, model.integer_units, model.max_len = 30.0, True, 60
+    tab = win.sketch
+    tab.adapter.model, tab.adapter.source = model, "tiny test model"
+    tab._sync()
+    win.tabs.setCurrentWidget(tab)
+    pad = tab.pad
+    qtbot.waitExposed(pad)
+    qtbot.mousePress(pad, Qt.MouseButton.LeftButton, pos=QPoint(40, 40))
+    for x in range(45, 200, 15):
+        qtbot.mouseMove(pad, QPoint(x, 40 + x // 4))
+    qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(200, 90))
+    assert len(pad.strokes) == 1 and len(pad.strokes[0]) > 3
+    prefix = tab.prefix()
+    assert prefix.ndim == 2 and prefix.shape[1] == 3 and prefix[-1, 2] == 1
+    tab.endings.setValue(3)
+    job = tab.finish()
+    qtbot.waitUntil(lambda: not job.running and len(tab.results) == 3, timeout=20000)
+    prefix[-1, 2] = 0  # completion continues the last stroke
+    assert all(np.array_equal(r[: len(prefix)], prefix) for r in tab.results)
+    assert tab.views[2].sketch is not None and tab.views[3].sketch is None
+
+
+def test_layout_chooser_for_an_ambiguous_array(qtbot, win, tmp_path, monkeypatch):
+    m = synthetic_dancer(frames=60)
+    path = tmp_path / "square.npy"
+    np.save(path, m.positions.transpose(1, 0, 2))
+    monkeypatch.setattr(files, "layout_ambiguity", lambda _p: ("frames-first", "frames-first: unclear"))
+    asked = []
+    monkeypatch.setattr(files, "ask_layout", lambda _w, p, layout, note: asked.append(layout) or "joints-first")
+    win.open_path(path)
+    qtbot.waitUntil(lambda: win.session.motion is not None, timeout=10000)
+    assert asked == ["frames-first"]
+    assert win.session.motion.n_frames == 60 and win.session.motion.layout == "joints-first"
+
+
+def test_layout_ambiguity_detects_clear_cases(tmp_path):
+    m = synthetic_dancer(frames=200)
+    path = tmp_path / "clear.npy"
+    np.save(path, m.positions)
+    assert files.layout_ambiguity(path) is None
+    noise = tmp_path / "noise.npy"
+    np.save(noise, np.random.default_rng(0).normal(size=(40, 40, 3)))
+    assert files.layout_ambiguity(noise) is not None
