@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .errors import ChoreoError
@@ -56,6 +57,7 @@ def dance_extra(model) -> dict[str, Any]:
         "bones": torch.as_tensor(model.bones, dtype=torch.long).cpu(),
         "bone_lengths": torch.as_tensor(model.bone_lengths, dtype=torch.float64).cpu(),
         "seed_positions": torch.from_numpy(seed.positions.copy()),
+        "seed_bones": torch.as_tensor(np.asarray(seed.bones), dtype=torch.long),
         "fps": float(seed.fps),
         "joint_names": list(seed.joint_names),
         "layout": seed.layout,
@@ -93,7 +95,7 @@ def load_dance_model(path: str | Path, device: str | torch.device = "cpu"):
         model.bone_lengths = extra["bone_lengths"].double()
         model.seed = Motion(
             extra["seed_positions"].float().numpy(), fps=float(extra["fps"]),
-            joint_names=list(extra["joint_names"]), bones=extra["bones"].numpy(),
+            joint_names=list(extra["joint_names"]), bones=extra.get("seed_bones", extra["bones"]).numpy(),
             source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
         )
     except (KeyError, TypeError, RuntimeError, ValueError) as err:

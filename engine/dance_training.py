@@ -18,9 +18,10 @@ from .mdn import diag_mixture_nll
 from .models import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .representation import MotionCodec
-from .skeleton import motion_skeleton
+from .skeleton import infer_bones, motion_skeleton
 from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 
+RIGID_TREE_FRAMES = 2048  # frames used to find the rigid joint pairs (all of them for clips up to this)
 SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
 
 
@@ -102,6 +103,20 @@ class DanceTask:
 MotionSource = Motion | str | Path
 
 
+def frame_step_for(fps: float, model_fps: float) -> int:
+    """Source frames per network step: 120 fps data and a 30 fps model step every 4th frame."""
+    return max(1, round(fps / model_fps)) if model_fps > 0 else 1
+
+
+def strided_clips(motions: Sequence[Motion], model_fps: float) -> list[np.ndarray]:
+    """Every phase of every clip at the network's rate: ``clip[k::step]`` for k < step (all frames are used)."""
+    clips = []
+    for m in motions:
+        step = frame_step_for(m.fps, model_fps)
+        clips += [m.positions[k::step] for k in range(step) if len(m.positions[k::step]) >= 2]
+    return clips
+
+
 def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
     """Motions from a Motion, a path, a folder, or a list of those."""
     items = [data] if isinstance(data, (Motion, str, Path)) else list(data)
@@ -133,25 +148,28 @@ def train(
     """
     motions = as_motions(data)
     config = config or TrainConfig()
-    clips = [m.positions for m in motions]
     if resume is not None:
         payload = read_checkpoint(resume, kind="dance")
         model_config = DanceConfig(**payload["model_config"])
         codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
         if codec.n_joints != motions[0].n_joints:
             raise ChoreoError(f"model has {codec.n_joints} joints, data has {motions[0].n_joints}", resume)
+        clips = strided_clips(motions, model_config.model_fps)
     else:
         model_config = model_config or DanceConfig()
-        model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints})
+        step = frame_step_for(motions[0].fps, model_config.model_fps)
+        model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints, "frame_step": step})
+        clips = strided_clips(motions, model_config.model_fps)
         codec = MotionCodec.fit(clips)
     torch.manual_seed(config.seed)
     model = DanceModel(model_config)
     first = motions[0]
-    bones, lengths = motion_skeleton(first)
     model.codec = codec
+    # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
+    bones, lengths = infer_bones(first.positions, max_frames=RIGID_TREE_FRAMES)
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
-                        bones=np.asarray(bones), source=first.source, layout=first.layout)
+                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
     task = DanceTask(model, clips, codec, config.val_fraction, dance_extra(model))
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)

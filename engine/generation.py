@@ -1,8 +1,10 @@
 """``DanceGenerator``: prime on a moment of a clip, then dance on one frame at a time.
 
-The LSTM state is stepped once per frame (never a whole look-back window per
-frame), every parameter can change between frames, and several variations
-run as one batch.
+The LSTM state is stepped once per network frame (never a whole look-back
+window per frame), every parameter can change between frames, and several
+variations run as one batch. Data faster than the model's rate (e.g. 120 fps
+mocap with a 30 fps model) is primed on every ``frame_step``-th frame and the
+take is interpolated back to the source rate, so a take plays at the data's fps.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class DanceGenerator:
     seed:              the clip to continue (Motion or ``(frames, joints, 3)``); default: the
                        stretch of training data stored in the checkpoint.
     seed_frame:        generation continues *from* this frame (primed on the frames before it).
-    look_back:         how many frames before ``seed_frame`` prime the LSTM.
+    look_back:         how many source frames before ``seed_frame`` prime the LSTM
+                       (default: the model's, about a second).
     temperature:       mixture-weight temperature (0 = always the most likely component).
     sigma_temperature: variance scale of the chosen component (0 = its mean, 1 = learned spread).
     mixture:           "auto" (sample), "argmax" or a fixed component index.
@@ -36,6 +39,9 @@ class DanceGenerator:
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area.
+
+    Parameter changes take effect at the next network step (the next frame, or within
+    ``frame_step`` frames for data faster than the model's rate).
     """
 
     def __init__(
@@ -43,7 +49,7 @@ class DanceGenerator:
         model: DanceModel,
         seed: Motion | np.ndarray | None = None,
         seed_frame: int | None = None,
-        look_back: int = 32,
+        look_back: int | None = None,
         temperature: float = 1.0,
         sigma_temperature: float = 1.0,
         mixture: MixtureChoice = "auto",
@@ -56,6 +62,7 @@ class DanceGenerator:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
         self.model = model.eval()
         self.codec = model.codec
+        self.frame_step = max(1, int(model.config.frame_step))
         seed = model.seed if seed is None else seed
         if seed is None:
             raise ChoreoError("no seed motion given and the model carries none")
@@ -64,14 +71,15 @@ class DanceGenerator:
             raise ChoreoError(
                 f"seed has shape {self.seed_positions.shape}, the model expects (frames, {self.codec.n_joints}, 3)")
         n = len(self.seed_positions)
-        if n < 2:
-            raise ChoreoError("seed needs at least 2 frames")
-        self.seed_frame = min(n, max(2, look_back + 1)) if seed_frame is None else int(seed_frame)
-        if not 2 <= self.seed_frame <= n:
-            raise ChoreoError(f"seed frame {seed_frame} is outside the seed clip (2..{n})")
+        look_back = model.config.default_look_back if look_back is None else int(look_back)
         if look_back < 1:
             raise ChoreoError(f"look-back must be at least 1 frame, got {look_back}")
-        self.look_back = int(look_back)
+        self.look_back = look_back
+        if n < self.frame_step + 1:
+            raise ChoreoError(f"seed needs at least {self.frame_step + 1} frames")
+        self.seed_frame = min(n, look_back + self.frame_step) if seed_frame is None else int(seed_frame)
+        if not self.frame_step + 1 <= self.seed_frame <= n:
+            raise ChoreoError(f"seed frame {seed_frame} is outside the seed clip ({self.frame_step + 1}..{n})")
         self.temperature, self.sigma_temperature = float(temperature), float(sigma_temperature)
         self.mixture = mixture
         self.variations = int(variations)
@@ -88,6 +96,7 @@ class DanceGenerator:
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
         self._stage_lo = torch.as_tensor(self.codec.stage_lo - margin, dtype=torch.float64, device=self.device)
         self._stage_hi = torch.as_tensor(self.codec.stage_hi + margin, dtype=torch.float64, device=self.device)
+        self._pending: list[np.ndarray] = []  # interpolated frames not handed out yet
         self.frames_generated = 0
         self._prime()
 
@@ -108,44 +117,65 @@ class DanceGenerator:
 
     def _prime(self) -> None:
         """Run the look-back frames through the LSTM; the next sample continues the seed."""
-        start = max(0, self.seed_frame - self.look_back - 1)
-        window = self.seed_positions[start : self.seed_frame]
+        s = self.frame_step
+        steps = max(1, -(-self.look_back // s))  # network steps covering look_back source frames
+        last = self.seed_frame - 1
+        idx = last - s * np.arange(steps + 1)[::-1]  # one extra frame before: the first velocity
+        window = self.seed_positions[idx[idx >= 0]]
         # decoding runs in float64 so a take's bones are as exact as the data's; the network runs in float32
         feats = torch.from_numpy(raw_features(window)).to(self.device, torch.float64)
-        x = self.codec.normalise(feats)[-self.look_back :].float()
+        x = self.codec.normalise(feats)[-steps:].float()
         x = x.unsqueeze(0).expand(self.variations, -1, -1).contiguous()
         with torch.no_grad():
             mix, self._state = self.model(x)
         self._mix = type(mix)(mix.logits[:, -1], mix.mu[:, -1], mix.log_sigma[:, -1])
         self._feats = feats[-1].unsqueeze(0).repeat(self.variations, 1)
-        last = torch.from_numpy(window[-1].astype(np.float64)).to(self.device)
-        self._centre = last.mean(0).unsqueeze(0).repeat(self.variations, 1)
+        key = torch.from_numpy(window[-1].astype(np.float64)).to(self.device)
+        self._centre = key.mean(0).unsqueeze(0).repeat(self.variations, 1)
+        self._key = key.unsqueeze(0).repeat(self.variations, 1, 1)  # last keyframe, (V, J, 3)
+
+    def _network_step(self) -> torch.Tensor:
+        """Sample the next keyframe ``(V, J, 3)`` (float64) and advance the LSTM."""
+        y = sample_diag_mixture(self._mix, self.temperature, self.sigma_temperature, self.mixture, self._generator)
+        feats = self.codec.decode_step(self._feats, y.double())
+        j = self.codec.n_joints
+        pose = feats[:, : 3 * j].reshape(-1, j, 3)
+        vel = feats[:, 3 * j :]
+        if self._projector is not None and self.rigid:
+            pose = self._projector.project(pose)
+            shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
+            pose = pose - shift.unsqueeze(1)
+            vel = vel + shift
+        centre = self._centre + vel
+        if self.stay_on_stage:
+            out = (centre < self._stage_lo) | (centre > self._stage_hi)
+            if bool(out.any()):
+                vel = torch.where(out, -vel, vel)  # bounce back towards the stage
+                centre = self._centre + vel
+        self._feats = torch.cat([pose.reshape(len(pose), -1), vel], dim=1)
+        self._centre = centre
+        self._mix, self._state = self.model.step(self.codec.normalise(self._feats).float(), self._state)
+        return pose + centre.unsqueeze(1)
 
     def step(self) -> np.ndarray:
         """The next frame: ``(variations, joints, 3)`` float32 in source coordinates."""
-        with torch.no_grad():
-            y = sample_diag_mixture(self._mix, self.temperature, self.sigma_temperature, self.mixture,
-                                    self._generator)
-            feats = self.codec.decode_step(self._feats, y.double())
-            j = self.codec.n_joints
-            pose = feats[:, : 3 * j].reshape(-1, j, 3)
-            vel = feats[:, 3 * j :]
-            if self._projector is not None and self.rigid:
-                pose = self._projector.project(pose)
-                shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
-                pose = pose - shift.unsqueeze(1)
-                vel = vel + shift
-            centre = self._centre + vel
-            if self.stay_on_stage:
-                out = (centre < self._stage_lo) | (centre > self._stage_hi)
-                if bool(out.any()):
-                    vel = torch.where(out, -vel, vel)  # bounce back towards the stage
-                    centre = self._centre + vel
-            self._feats = torch.cat([pose.reshape(len(pose), -1), vel], dim=1)
-            self._centre = centre
-            self._mix, self._state = self.model.step(self.codec.normalise(self._feats).float(), self._state)
+        if not self._pending:
+            with torch.no_grad():
+                prev, key = self._key, self._network_step()
+                s = self.frame_step
+                frames = [key] if s == 1 else self._between(prev, key, s)
+                self._key = key
+            self._pending = [f.float().cpu().numpy() for f in reversed(frames)]
         self.frames_generated += 1
-        return (pose + centre.unsqueeze(1)).float().cpu().numpy()
+        return self._pending.pop()
+
+    def _between(self, prev: torch.Tensor, key: torch.Tensor, s: int) -> list[torch.Tensor]:
+        """Frames 1..s of the way from ``prev`` to ``key`` (linear, then bones made rigid again)."""
+        w = torch.arange(1, s + 1, dtype=key.dtype, device=key.device).view(s, 1, 1, 1) / s
+        frames = prev.unsqueeze(0) + w * (key - prev).unsqueeze(0)
+        if self._projector is not None and self.rigid:
+            frames = self._projector.project(frames)
+        return list(frames)
 
     def stream(self, frames: int) -> Iterator[np.ndarray]:
         """Yield ``frames`` frames one at a time (each ``(variations, joints, 3)``)."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .representation import MotionCodec
 
 LSTMState = tuple[Tensor, Tensor]
+LOOK_BACK_STEPS = 32  # default priming length, in network steps
 
 
 @dataclass
@@ -31,9 +32,17 @@ class DanceConfig:
     layers: int = 3  # stacked LSTM layers
     mixtures: int = 8  # Gaussian components in the mixture head
     dropout: float = 0.0  # dropout between LSTM layers (training only)
-    look_back: int = 32  # frames before the seed moment that prime generation by default
+    look_back: int | None = None  # source frames before the seed moment that prime generation by default;
+    # None: LOOK_BACK_STEPS network steps (about a second)
+    model_fps: float = 30.0  # the network steps at about this rate; faster data is strided, takes interpolated back
+    frame_step: int = 1  # source frames per network step; set from the data's fps and model_fps
     input_noise: float = 0.5  # training-time noise on input poses, in units of a typical frame-to-frame step;
     # teaches the model to steer back when its own samples drift (exposure bias)
+
+    @property
+    def default_look_back(self) -> int:
+        """Priming length in source frames."""
+        return self.look_back or LOOK_BACK_STEPS * self.frame_step
 
     @property
     def frame_dim(self) -> int:
@@ -60,8 +69,9 @@ class DanceModel(nn.Module):
 
     ``forward`` runs whole sequences (training); ``step`` advances one frame
     with an explicit LSTM state (generation). After ``DanceModel.load`` the
-    model also carries ``codec`` (normalisation), ``bones``/``bone_lengths``
-    and ``seed`` (a stretch of its training data to start from).
+    model also carries ``codec`` (normalisation), ``bones``/``bone_lengths`` (the
+    joint pairs generation holds rigid) and ``seed`` (a stretch of its training
+    data to start from, with the skeleton to draw it with).
     """
 
     def __init__(self, config: DanceConfig) -> None:

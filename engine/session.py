@@ -359,11 +359,12 @@ class Session:
             from .skeleton import motion_skeleton
 
             bones = np.asarray(motion_skeleton(first)[0], np.int64)
+        # everything a view reads about the clip is in place before "motion" fires
         self._assign("motions", motions)
-        self._assign("motion", first)
         self._assign("skeleton", bones)
         self._assign("seed_frame", None)
         self._assign("playhead", min(self.playhead, first.n_frames - 1))
+        self._assign("motion", first)
         return first
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
@@ -377,6 +378,7 @@ class Session:
         mix = self.mixture
         if isinstance(mix, int) and mix >= model.config.mixtures:
             self._assign("mixture", "auto")
+        self._assign("look_back", model.config.default_look_back)  # about a second at the data's rate
         if self._assign("model", model) and self.live:
             self._regenerate_live()
 

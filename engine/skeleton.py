@@ -68,7 +68,7 @@ def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tu
     j = positions.shape[1]
     if j < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0)
-    x = _subsample(positions, max_frames)
+    x = np.asarray(_subsample(positions, max_frames), dtype=np.float64)
     d = np.linalg.norm(x[:, :, None, :] - x[:, None, :, :], axis=-1)
     mean = d.mean(0)
     w = d.std(0) / (mean + 1e-9) + 1e-6  # + 1e-6: a zero weight would mean "no edge" to scipy

@@ -27,6 +27,7 @@ from .device import resolve_device, resolve_precision
 from .errors import ChoreoError
 
 DEFAULT_MINUTES = 3.0  # budget when neither minutes nor epochs is given
+MAX_EPOCHS_PER_BATCH = 4  # small data: smaller batches, more steps
 
 
 @dataclass
@@ -35,7 +36,7 @@ class TrainConfig:
 
     minutes: float | None = None  # wall-clock budget; with epochs unset defaults to DEFAULT_MINUTES
     epochs: float | None = None  # passes over the training targets (alternative to minutes)
-    batch: int = 64  # sequences per step
+    batch: int = 64  # sequences per step (at most about 4 epochs' worth for small data)
     seq_len: int = 128  # frames per training crop (every frame is a target)
     lr: float = 2e-3  # peak Adam learning rate
     lr_final: float = 0.1  # cosine decay ends at lr * lr_final
@@ -184,7 +185,9 @@ def fit(
     out_best = Path(out) if out is not None else None
     out_last = out_best.with_suffix(".last.pt") if out_best is not None else None
     forward = make_forward(model, dtype)
-    steps_per_epoch = task.train_targets / max(1, config.batch * config.seq_len)
+    # a batch of many copies of a short clip wastes compute: cap it at a few epochs' worth, take more steps instead
+    batch = min(config.batch, max(8, math.ceil(MAX_EPOCHS_PER_BATCH * task.train_targets / config.seq_len)))
+    steps_per_epoch = task.train_targets / max(1, batch * config.seq_len)
     budget = _Budget(config, steps_per_epoch)
     val_batches = list(task.val_batches(config.seq_len, device))
 
@@ -220,7 +223,8 @@ def fit(
     stopped = "budget"
     last_ckpt = last_emit = time.perf_counter()
     steps_run, frames_run = 0, 0
-    emit(TrainEvent("start", step=step, total_steps=budget.steps, message=f"training on {device} ({dtype})"))
+    emit(TrainEvent("start", step=step, total_steps=budget.steps,
+                    message=f"training on {device} ({str(dtype).removeprefix('torch.')}), batch {batch}"))
     model.train()
     while True:
         elapsed = time.perf_counter() - t0
@@ -234,8 +238,8 @@ def fit(
         lr = _lr_at(config, step, fraction) * lr_scale
         for g in opt.param_groups:
             g["lr"] = lr
-        batch = task.sample_batch(config.batch, config.seq_len, rng, device)
-        loss, n_targets, _parts = task.loss(forward, batch, step)
+        crops = task.sample_batch(batch, config.seq_len, rng, device)
+        loss, n_targets, _parts = task.loss(forward, crops, step)
         ok = bool(torch.isfinite(loss))
         if ok:
             opt.zero_grad(set_to_none=True)

@@ -211,13 +211,14 @@ class StudioWidget(W.VBox):
         self.loss_plot = W.Image(format="png", width=420, height=220)
 
         self.export_path = W.Text(value="take.gif", description="file", style={"description_width": "40px"},
-                                  placeholder="take.gif | .mp4 | .npy | .csv | .json")
-        self.export_what = W.ToggleButtons(options=["take", "motion"], value="take",
-                                           style={"button_width": "60px"})
+                                  placeholder="take.gif | .mp4 | .npy | .csv | .json",
+                                  layout=W.Layout(width="240px"))
+        self.export_what = W.Dropdown(options=["take", "motion"], value="take", layout=W.Layout(width="90px"))
         self.overwrite = W.Checkbox(value=True, description="overwrite", indent=False,
                                     layout=W.Layout(width="100px"))
         self.export_button = W.Button(description="Export", icon="download")
-        self.model_path = W.Text(value="model.pt", description="model", style={"description_width": "45px"})
+        self.model_path = W.Text(value="model.pt", description="model", style={"description_width": "45px"},
+                                 layout=W.Layout(width="200px"))
         self.save_button = W.Button(description="Save model", icon="save")
         self.export_button.on_click(lambda _: self.export())
         self.save_button.on_click(lambda _: self.save_model())
@@ -232,9 +233,9 @@ class StudioWidget(W.VBox):
         training = W.VBox([W.HTML("<b>Training</b>"),
                            W.HBox([self.minutes, self.train_button, self.resume_button, self.cancel_button]),
                            self.progress, self.train_status,
-                           W.HTML("<small>The loss is the negative log-likelihood of the next frame; a "
-                                  "continuous density can exceed 1, so a <i>negative</i> loss is normal: "
-                                  "the model is confident.</small>", layout=W.Layout(width="380px"))])
+                           W.HTML('<div style="font-size:11px;line-height:1.3">The loss is the negative '
+                                  "log-likelihood of the next frame; a density can exceed 1, so a <i>negative</i> "
+                                  "loss is normal: the model is confident.</div>", layout=W.Layout(width="420px"))])
         export = W.HBox([self.export_path, self.export_what, self.overwrite, self.export_button,
                          self.model_path, self.save_button])
         return [W.HBox([stage, knobs]), W.HBox([training, self.loss_plot]), export, self.message]

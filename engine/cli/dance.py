@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--hidden", type=int, default=d.hidden, help="LSTM units per layer")
     t.add_argument("--layers", type=int, default=d.layers, help="stacked LSTM layers")
     t.add_argument("--mixtures", type=int, default=d.mixtures, help="Gaussian components")
-    t.add_argument("--look-back", type=int, default=d.look_back, help="frames that prime generation by default")
+    t.add_argument("--look-back", type=int, help="frames that prime generation by default (default: about a second)")
     t.add_argument("--seq-len", type=int, default=tc.seq_len, help="frames per training crop")
     t.add_argument("--batch", type=int, default=tc.batch, help="crops per step")
     t.add_argument("--lr", type=float, default=tc.lr, help="peak learning rate")
@@ -125,7 +125,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {model.config.n_joints}",
                               seed_path)
     assert seed is not None
-    look_back = args.look_back or model.config.look_back
+    look_back = args.look_back or model.config.default_look_back
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     out = Path(args.out) if args.out else next_free_path("take", ".npy")
     if out.exists() and not args.force:

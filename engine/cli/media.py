@@ -63,7 +63,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     model = DanceModel.load(asset_path("demo_dance.pt"))
     seed = model.seed
     assert seed is not None
-    gen = DanceGenerator(model, rng=args.seed, seed_frame=min(seed.n_frames, 4 * model.config.look_back))
+    gen = DanceGenerator(model, rng=args.seed, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
     frames = gen.generate(args.frames)
     take = Motion(frames, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
                   source="demo take", layout=seed.layout)

@@ -186,7 +186,10 @@ class MainWindow(QMainWindow):
             self.timeline.setEnabled(False)
             return
         self.timeline.setEnabled(True)
-        self.stage.set_source(m.positions, self.session.skeleton)
+        bones = np.asarray(self.session.skeleton).reshape(-1, 2)
+        if len(bones) and bones.max() >= m.n_joints:  # the motion event comes before its skeleton's
+            bones = m.bones
+        self.stage.set_source(m.positions, bones)
         name = Path(m.source).name if m.source and not m.source.startswith("synthetic") else m.source or "clip"
         self.setWindowTitle(f"Choreo Studio — {name}")
         self._show_take()

@@ -41,7 +41,7 @@ from engine.sketch.strokes import load_strokes
 
 FUZZ = settings(
     max_examples=50,
-    deadline=3000,  # ms per example: generous for 2 shared cores, still catches a hang
+    deadline=10_000,  # ms per example: generous for 2 shared cores under load, still catches a hang
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -230,3 +230,17 @@ def test_real_cmu_bvh_still_loads(shared_data: Path) -> None:
 def test_real_kanji_strokes_still_load(shared_data: Path) -> None:
     splits = load_strokes(shared_data / "short_kanji.npz")
     assert len(splits["train"]) == 10000 and len(splits["valid"]) == 600
+
+
+@pytest.mark.xfail(strict=True, reason="engine/sketch/strokes.py allows numpy _reconstruct with any shape: a "
+                   "200-byte pickle allocates 10 GB; see the reliability report, issue 8")
+def test_stroke_pickle_reconstruct_cannot_allocate_gigabytes(tmp_path: Path) -> None:
+    """``_reconstruct(ndarray, (10**10,), b'b')`` is an allowed global, but must not allocate 10 GB."""
+
+    class Big:
+        def __reduce__(self) -> tuple:
+            return (np.ndarray.__reduce__(np.zeros(0))[0], (np.ndarray, (10**10,), b"b"))
+
+    p = tmp_path / "big.npy"
+    np.save(p, _object_array(Big()), allow_pickle=True)
+    assert _traced_peak(lambda: load_strokes(p)) < 64 << 20

@@ -280,3 +280,10 @@ def test_layout_ambiguity_detects_clear_cases(tmp_path):
     noise = tmp_path / "noise.npy"
     np.save(noise, np.random.default_rng(0).normal(size=(40, 40, 3)))
     assert files.layout_ambiguity(noise) is not None
+
+
+def test_switching_to_a_clip_with_another_skeleton(qtbot, win):
+    win.session.load(synthetic_markers(frames=100, n_markers=55))
+    win.session.load(synthetic_dancer(frames=100))
+    qtbot.waitUntil(lambda: win.stage._source is not None and win.stage._source.shape[1] == 23, timeout=3000)
+    win.stage.show_frame(10)
