@@ -140,3 +140,31 @@ def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
         "ratio_vs_bare_step": f_ours / f_bare, "ratio_vs_window_rerun": f_ours / f_win,
         "target": "ratio_vs_bare_step >= 0.8, ratio_vs_window_rerun >= 1.5, well over 30 frames/s",
     }
+
+
+def bench_precision(seconds: float = 10.0, batch: int = 32, seq_len: int = 128) -> dict[str, Any]:
+    """bf16 vs fp32 training on equal steps from the same start: speed and the validation loss reached."""
+    from .device import cpu_has_fast_bf16
+
+    config = DanceConfig(n_joints=BENCH_JOINTS)
+    results: dict[str, dict[str, float]] = {}
+    steps = None
+    for precision in ("fp32", "bf16"):
+        _, task, _ = _bench_model(config)  # same seed: same initial weights and crops
+        cfg = TrainConfig(batch=batch, seq_len=seq_len, val_every=10**9, checkpoint_every_s=1e9, device="cpu",
+                          precision=precision, warmup_steps=5)
+        if steps is None:
+            cfg.minutes = seconds / 60
+        else:
+            cfg.epochs = steps / (task.train_targets / (batch * seq_len))
+        r = fit(task, cfg)
+        steps = steps or r.steps
+        results[precision] = {"steps": r.steps, "seconds": r.seconds, "val_loss": r.val_loss or float("nan")}
+    fp32, bf16 = results["fp32"], results["bf16"]
+    return {
+        "cpu_has_fast_bf16": cpu_has_fast_bf16(), "steps": fp32["steps"],
+        "fp32_s_per_step": fp32["seconds"] / fp32["steps"], "bf16_s_per_step": bf16["seconds"] / bf16["steps"],
+        "bf16_speedup": (fp32["seconds"] / fp32["steps"]) / (bf16["seconds"] / bf16["steps"]),
+        "fp32_val_loss": fp32["val_loss"], "bf16_val_loss": bf16["val_loss"],
+        "val_loss_difference": bf16["val_loss"] - fp32["val_loss"],
+    }

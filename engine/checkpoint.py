@@ -7,7 +7,7 @@ can never run code. One reader serves resume and sampling.
 from __future__ import annotations
 
 import pickle
-import zipfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,18 @@ def read_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     if not path.is_file():
         raise ChoreoError("model file not found" if not path.exists() else "is not a file", path)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else "unsupported content"
-        raise ChoreoError(f"refused to load: not a plain Choreo checkpoint ({first[:160]})", path) from err
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as err:
-        raise ChoreoError(f"not a readable checkpoint (truncated or not a model file): {err}"[:240], path) from err
-    if not isinstance(payload, dict) or "format" not in payload or "kind" not in payload:
+        raise ChoreoError("refused to load: holds Python objects other than tensors (a pickle that could run code)",
+                          path) from err
+    except MemoryError as err:
+        raise ChoreoError("not a readable checkpoint: it claims more memory than this machine has", path) from err
+    except Exception as err:  # weights_only=True ran no code; any failure here means a damaged file
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ChoreoError(f"not a readable checkpoint (truncated or not a model file): {first[:160]}", path) from err
+    if not isinstance(payload, dict) or not isinstance(payload.get("format"), int) or "kind" not in payload:
         raise ChoreoError("not a Choreo Studio checkpoint", path)
     if payload["format"] > FORMAT_VERSION:
         raise ChoreoError(f"written by a newer Choreo Studio (format {payload['format']})", path)

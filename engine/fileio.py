@@ -32,7 +32,10 @@ def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     is removed and any existing file at ``path`` is left untouched.
     """
     path = check_writable(path, overwrite)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent or ".")
+    except OSError as err:
+        raise ChoreoError(f"could not write: {err.strerror or err}", path) from err
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -265,7 +265,8 @@ def _load_npz(path: Path, layout: str) -> _NpzResult:
                 f = _npz_member(z, members["fps"], path)
                 ok = f.size == 1 and f.dtype.kind in "iuf" and np.isfinite(f).all()
                 if not ok or f.reshape(-1)[0] <= 0:
-                    raise ChoreoError(f"'fps' must be one positive number, got {f!r}"[:200], path)
+                    shown = f"{f.reshape(-1)[0].item()!r}" if f.size == 1 else f"an array of shape {f.shape}"
+                    raise ChoreoError(f"'fps' must be one positive number, got {shown} ({f.dtype})"[:200], path)
                 file_fps = float(f.reshape(-1)[0])
             names: list[str] = []
             if "joint_names" in keys:

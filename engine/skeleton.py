@@ -77,7 +77,15 @@ def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tu
     mean_pose = x.mean(0)
     root = int(np.argmin(np.linalg.norm(mean_pose - mean_pose.mean(0), axis=-1)))
     bones = orient_tree(np.stack([mst.row, mst.col], 1), j, root)
-    return bones, bone_lengths(positions, bones).mean(0)
+    return bones, mean_bone_lengths(positions, bones)
+
+
+def mean_bone_lengths(positions: np.ndarray, bones: np.ndarray, chunk: int = 32768) -> np.ndarray:
+    """Mean length of every bone over all frames, in chunks (an hour of mocap stays small)."""
+    total = np.zeros(len(np.asarray(bones).reshape(-1, 2)))
+    for start in range(0, len(positions), chunk):
+        total += bone_lengths(positions[start : start + chunk], bones).sum(0)
+    return total / max(1, len(positions))
 
 
 def bone_lengths(positions: np.ndarray, bones: np.ndarray) -> np.ndarray:
@@ -135,7 +143,7 @@ def motion_skeleton(motion: Motion) -> tuple[np.ndarray, np.ndarray]:
     """(bones, lengths) of a clip: its own bones (mean length over frames) or inferred ones."""
     if len(motion.bones):
         bones = np.asarray(motion.bones, dtype=np.int64)
-        return bones, bone_lengths(motion.positions, bones).mean(axis=0)
+        return bones, mean_bone_lengths(motion.positions, bones)
     return infer_bones(motion.positions)
 
 

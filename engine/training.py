@@ -25,6 +25,7 @@ from torch.func import functional_call
 from .checkpoint import read_checkpoint, save_checkpoint
 from .device import resolve_device, resolve_precision
 from .errors import ChoreoError
+from .fileio import check_writable
 
 DEFAULT_MINUTES = 3.0  # budget when neither minutes nor epochs is given
 MAX_EPOCHS_PER_BATCH = 4  # small data: smaller batches, more steps
@@ -184,6 +185,9 @@ def fit(
 
     out_best = Path(out) if out is not None else None
     out_last = out_best.with_suffix(".last.pt") if out_best is not None else None
+    for path in (out_best, out_last):
+        if path is not None:
+            check_writable(path)  # a bad --out fails now, not at the first checkpoint
     forward = make_forward(model, dtype)
     # a batch of many copies of a short clip wastes compute: cap it at a few epochs' worth, take more steps instead
     batch = min(config.batch, max(8, math.ceil(MAX_EPOCHS_PER_BATCH * task.train_targets / config.seq_len)))
@@ -211,13 +215,25 @@ def fit(
         model.train()
         return total / max(1, count)
 
-    def snapshot() -> tuple[dict, dict]:
-        return copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    def snapshot() -> tuple[dict, dict, int, int]:
+        """Everything a roll-back restores: weights, Adam state, step and frame counts."""
+        return copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict()), step, frames
+
+    def roll_back() -> None:
+        nonlocal step, frames, steps_run, frames_run
+        model.load_state_dict(good[0])
+        opt.load_state_dict(copy.deepcopy(good[1]))  # the optimizer adopts these tensors and updates them in place
+        steps_run, frames_run = steps_run - (step - good[2]), frames_run - (frames - good[3])
+        step, frames = good[2], good[3]
+        keep = sum(1 for s in history["step"] if s <= step)
+        del history["step"][keep:], history["train"][keep:]
+        keep_val = sum(1 for s in history["val_step"] if s <= step)
+        del history["val_step"][keep_val:], history["val"][keep_val:]
 
     t0 = time.perf_counter()
     good = snapshot()
     best_state: dict | None = None
-    lr_scale, bad_in_a_row, stale_vals = 1.0, 0, 0
+    lr_scale, bad_in_a_row, rollbacks, bad_step, stale_vals = 1.0, 0, 0, 0, 0
     train_ema: float | None = None
     val_loss: float | None = None
     stopped = "budget"
@@ -234,7 +250,7 @@ def fit(
         if cancel is not None and cancel.is_set():
             stopped = "cancelled"
             break
-        rng = np.random.default_rng([config.seed, step])
+        rng = np.random.default_rng([config.seed, step, rollbacks])  # a retried step draws other crops
         lr = _lr_at(config, step, fraction) * lr_scale
         for g in opt.param_groups:
             g["lr"] = lr
@@ -247,20 +263,20 @@ def fit(
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             ok = bool(torch.isfinite(grad_norm))
         if not ok:
-            bad_in_a_row += 1
-            model.load_state_dict(good[0])
-            opt.load_state_dict(good[1])
+            bad_in_a_row, rollbacks, bad_step = bad_in_a_row + 1, rollbacks + 1, step
+            roll_back()
             lr_scale *= 0.5
             if bad_in_a_row > config.nan_retries:
                 stopped = "numerical-trouble"
-                emit(TrainEvent("warning", step=step, message=(
+                emit(TrainEvent("warning", step=bad_step, message=(
                     f"loss was NaN/inf {bad_in_a_row} times in a row; stopped and kept the best checkpoint")))
                 break
-            emit(TrainEvent("warning", step=step, message=(
-                f"NaN/inf loss at step {step}: rolled back and halved the learning rate (now {lr * 0.5:.2e})")))
+            emit(TrainEvent("warning", step=bad_step, message=(
+                f"NaN/inf loss at step {bad_step}: rolled back and halved the learning rate (now {lr * 0.5:.2e})")))
             continue
         opt.step()
-        bad_in_a_row = 0
+        if bad_in_a_row and step > bad_step:
+            bad_in_a_row = 0  # got past the step that failed: the trouble is over
         step, steps_run = step + 1, steps_run + 1
         frames, frames_run = frames + n_targets, frames_run + n_targets
         value = float(loss.detach())

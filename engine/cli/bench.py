@@ -8,23 +8,22 @@ import json
 import sys
 from typing import Any
 
+# name -> (module, function); modules are imported on demand
+BENCHES = {
+    "dance_training": ("engine.bench", "bench_dance_training"),
+    "dance_generation": ("engine.bench", "bench_dance_generation"),
+    "precision": ("engine.bench", "bench_precision"),
+    "sketch_training": ("engine.sketch.quality", "bench_sketch_training"),
+    "live_latency": ("engine.bench_live", "bench_live_latency"),
+}
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser("bench", help="performance figures (JSON with --json)")
     b.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     b.add_argument("--seconds", type=float, default=8.0, help="time per measurement")
-    b.add_argument("--only", nargs="*", help="run only these: dance_training dance_generation sketch_training "
-                   "live_latency")
+    b.add_argument("--only", nargs="*", choices=list(BENCHES), help="run only these")
     b.set_defaults(func=cmd_bench)
-
-
-# name -> (module, function); modules are imported on demand
-BENCHES = {
-    "dance_training": ("engine.bench", "bench_dance_training"),
-    "dance_generation": ("engine.bench", "bench_dance_generation"),
-    "sketch_training": ("engine.sketch.bench", "bench_sketch_training"),
-    "live_latency": ("engine.bench_live", "bench_live_latency"),
-}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

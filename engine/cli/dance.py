@@ -76,7 +76,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
     out = Path(args.out) if args.out else Path(Path(args.data[0]).stem + ".pt")
-    if out.exists() and not args.force and (args.resume is None or Path(args.resume).resolve() != out.resolve()):
+    resuming_own = args.resume is not None and Path(args.resume).resolve() in (
+        out.resolve(), out.with_suffix(".last.pt").resolve())
+    if out.exists() and not args.force and not resuming_own:
         raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", out)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)

@@ -11,7 +11,8 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from ..mdn import BivariateMixture, BivariateMixtureHead
 from ..models import init_lstm_
 
-LSTMState = tuple[Tensor, Tensor]
+LSTMState = tuple[Tensor, Tensor, Tensor]  # decoder (h, c) and the pen position (B, 2) after the inputs so far
+POSITION_SCALE = 0.25  # the pen position (in offset-std units) is fed to the decoder times this
 
 
 @dataclass
@@ -27,17 +28,40 @@ class SketchConfig:
     kl_min: float = 0.1  # KL floor (mean over latent dims): no KL gradient below it (paper: 0.2)
     kl_eta_min: float = 0.01  # KL annealing starts at this fraction of kl_weight (paper: 0.01)
     kl_decay: float = 0.997  # per step (1 - eta) shrinks by this factor: ~1000 CPU steps (paper: 0.99995)
-    augment_scale: float = 0.05  # random per-axis stretch by up to +-5 % (paper: 15 %; datasets with a
-    # fixed canvas have a narrow size spread that a bigger stretch would blur)
-    dropout: float = 0.1  # dropout on the decoder output before the mixture head (0 = off)
-    prior_fraction: float = 0.1  # share of training rows decoded from z ~ N(0, I), not q(z|x) (see below)
+    augment_scale: float = 0.05  # random per-axis stretch by up to +-5 % (paper: 15 %; the Sketch-RNN sets are
+    # drawn on a fixed canvas -- larger side 255 -- whose size the decoder learns through position_input:
+    # a +-15 % stretch blurs that canvas and the samples come out larger than the data)
+    dropout: float = 0.0  # dropout on the decoder output before the mixture head (0 = off; a 4-minute model
+    # underfits -- validation loss still falls steeply at the end -- and dropout only slows it down)
+    prior_fraction: float = 0.25  # share of training rows decoded from z ~ N(0, I), not q(z|x) (see below)
     conditional: bool = True  # False: decoder only (no encoder, z unused), an unconditional model
+    position_input: bool = True  # the decoder also sees where the pen is (running sum of offsets; see below)
+    end_after_lift: bool = True  # "end of sketch" only right after a pen lift, as in the data (see below)
 
 
 # ``prior_fraction`` is not in the paper. With short CPU training the decoder only ever sees
 # latents from the posterior, whose spread is narrower than N(0, I); unconditional samples
 # then fall into "holes" and often end at the first step. Decoding a few rows per batch from
-# the prior teaches the decoder that any prior z starts a real drawing.
+# the prior teaches the decoder that any prior z starts a real drawing. The aggregate posterior
+# of a 4-minute model is shrunk (variance ~0.7 per dim under the KL floor), so a prior z is
+# larger than any posterior z the decoder meets: a quarter of the rows (not a tenth) is needed
+# before prior samples stop ending at once (~7 % empty drawings at 0.1 on one-class data).
+#
+# ``position_input`` is not in the paper either. The paper's decoder sees only the last offset
+# and must integrate offsets in its LSTM state to know where the pen is; a small decoder after
+# a few minutes does that poorly, and at low temperature (mixture weights sharpened) the
+# layout errors compound stroke after stroke: the drawing drifts (kanji at temperature 0.4:
+# horizontal strokes stacked ever lower, height/width 1.55 against the data's 1.0). Feeding the
+# running position (the sum of the offsets so far, ``POSITION_SCALE`` times the normalised
+# units) lets the decoder see where it is on the canvas and steer back (height/width ~1.2).
+#
+# ``end_after_lift``: in stroke-5 data the end-of-sketch row always follows a point after which
+# the pen was lifted (the drawing is over when the pen is off the paper; training sketches are
+# made so). The pen head gives "end" no mass after a pen-down point or the start token, so a
+# sample cannot stop in the middle of a stroke or before drawing anything. This changes nothing
+# the data can say (the loss of real sketches only drops by the mass removed), it only stops a
+# short-trained decoder from wandering into endings the data never has.
+END_MASK = -30.0  # pen logit of "end" where it is impossible: finite (exp(-30) ~ 1e-13), no NaN in the loss
 
 
 class SketchRNN(nn.Module):
@@ -58,8 +82,9 @@ class SketchRNN(nn.Module):
             init_lstm_(self.encoder)
             self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.z_size)
         z_in = c.z_size if c.conditional else 0
+        pos_in = 2 if c.position_input else 0
         self.to_state = nn.Linear(c.z_size, 2 * c.dec_hidden)
-        self.decoder = nn.LSTM(5 + z_in, c.dec_hidden, batch_first=True)
+        self.decoder = nn.LSTM(5 + pos_in + z_in, c.dec_hidden, batch_first=True)
         init_lstm_(self.decoder)
         self.drop = nn.Dropout(c.dropout)
         self.head = BivariateMixtureHead(c.dec_hidden, c.mixtures)
@@ -76,19 +101,30 @@ class SketchRNN(nn.Module):
         return mu, logvar
 
     def initial_state(self, z: Tensor) -> LSTMState:
-        """Decoder (h, c) from z through a tanh layer."""
+        """Decoder (h, c) from z through a tanh layer, and the pen at the origin."""
         h, c = torch.tanh(self.to_state(z)).chunk(2, dim=-1)
-        return h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous()
+        pos = torch.zeros(z.shape[0], 2, dtype=z.dtype, device=z.device)
+        return h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous(), pos
 
     def decode(self, inputs: Tensor, z: Tensor, state: LSTMState | None = None
                ) -> tuple[BivariateMixture, LSTMState]:
         """``inputs`` ``(B, T, 5)`` (start token first) -> mixture over each next point, final state."""
         if state is None:
             state = self.initial_state(z)
+        h0, c0, pos0 = state
+        pos = pos0.to(inputs.dtype).unsqueeze(1) + torch.cumsum(inputs[..., :2].float(), 1).to(inputs.dtype)
+        parts = [inputs]
+        if self.config.position_input:
+            parts.append(pos * POSITION_SCALE)
         if self.config.conditional:
-            inputs = torch.cat([inputs, z.unsqueeze(1).expand(-1, inputs.shape[1], -1).to(inputs.dtype)], -1)
-        h, state = self.decoder(inputs, state)
-        return self.head(self.drop(h)), state
+            parts.append(z.unsqueeze(1).expand(-1, inputs.shape[1], -1).to(inputs.dtype))
+        h, (h1, c1) = self.decoder(torch.cat(parts, -1), (h0, c0))
+        mix = self.head(self.drop(h))
+        if self.config.end_after_lift:
+            pen_down = (inputs[..., 2] > 0.5).unsqueeze(-1)  # the point just drawn (or the start token)
+            end = torch.tensor([False, False, True], device=mix.pen_logits.device)
+            mix.pen_logits = mix.pen_logits.masked_fill(pen_down & end, END_MASK)
+        return mix, (h1, c1, pos[:, -1])
 
     def forward(self, x5: Tensor, lengths: Tensor, eps: Tensor, prior: Tensor | None = None
                 ) -> tuple[BivariateMixture, Tensor, Tensor]:
@@ -120,6 +156,10 @@ class SketchRNN(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
 
+# options added after the first checkpoints were written: those were trained without them
+LEGACY_CONFIG = {"position_input": False, "end_after_lift": False}
+
+
 def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
     """Rebuild a ready-to-sample ``SketchRNN`` from a checkpoint written by ``train_sketch``."""
     from ..checkpoint import read_checkpoint
@@ -127,7 +167,8 @@ def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
 
     payload = read_checkpoint(path, kind="sketch")
     try:
-        model = SketchRNN(SketchConfig(**payload["model_config"]))
+        # checkpoints from before ``position_input`` existed were trained without it
+        model = SketchRNN(SketchConfig(**{**LEGACY_CONFIG, **payload["model_config"]}))
         model.load_state_dict(payload["model"])
         extra = payload["extra"]
         model.scale = float(extra["scale"])

@@ -249,6 +249,17 @@ def filter_by_length(sketches: Sequence[np.ndarray], min_len: int = 2, max_len: 
     return [s for s in sketches if min_len <= len(s) <= max_len]
 
 
+def lift_last_point(sketches: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The sketches with the pen lifted after their last point (copies only where it was down)."""
+    out = []
+    for s in sketches:
+        if len(s) and s[-1, 2] != 1:
+            s = np.array(s, copy=True)
+            s[-1, 2] = 1
+        out.append(s)
+    return out
+
+
 def offset_scale(sketches: Sequence[np.ndarray]) -> float:
     """Standard deviation of all (dx, dy) values: the factor data is divided by for training."""
     flat = np.concatenate([np.asarray(s, np.float64)[:, :2].ravel() for s in sketches])

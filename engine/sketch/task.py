@@ -16,8 +16,8 @@ from ..checkpoint import read_checkpoint
 from ..errors import ChoreoError
 from ..mdn import BivariateMixture, bivariate_nll
 from ..training import Forward, TrainConfig, TrainEvent, TrainResult, fit
-from .model import SketchConfig, SketchRNN
-from .strokes import filter_by_length, load_strokes, normalize, offset_scale, stroke3_to_stroke5
+from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
+from .strokes import filter_by_length, lift_last_point, load_strokes, normalize, offset_scale, stroke3_to_stroke5
 
 StrokeData = str | Path | dict[str, Sequence[np.ndarray]] | Sequence[np.ndarray]
 
@@ -154,7 +154,7 @@ def train_sketch(
     scale = None
     if resume is not None:
         payload = read_checkpoint(resume, kind="sketch")
-        model_config = SketchConfig(**payload["model_config"])
+        model_config = SketchConfig(**{**LEGACY_CONFIG, **payload["model_config"]})
         scale = float(payload["extra"]["scale"])
     model_config = model_config or SketchConfig()
     src = str(data) if isinstance(data, (str, Path)) else "sketches"
@@ -164,6 +164,8 @@ def train_sketch(
     if len(train) < 2:
         raise ChoreoError(f"need at least 2 training sketches of 2..{model_config.max_seq_len} points, "
                           f"found {len(train)} of {n_in}", src if isinstance(data, (str, Path)) else None)
+    if model_config.end_after_lift:  # a drawing ends with the pen off the paper (the model's end rule)
+        train, valid = lift_last_point(train), lift_last_point(valid)
     integer = all(np.issubdtype(np.asarray(s).dtype, np.integer) for s in train[:100])
     scale = scale or offset_scale(train)
     max_len = max(len(s) for s in train + valid)
@@ -188,6 +190,8 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
     Sketches longer than the model's padded length are skipped (reported as ``skipped``).
     """
     usable = filter_by_length(sketches, 1, model.max_len)
+    if model.config.end_after_lift:  # as in training: the pen is off the paper when a drawing ends
+        usable = lift_last_point(usable)
     if not usable:
         raise ChoreoError(f"no sketch of at most {model.max_len} points to evaluate")
     device = next(model.parameters()).device

@@ -492,12 +492,7 @@ def checkpoint_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return p.read_bytes()
 
 
-CHECKPOINT_XFAIL = pytest.mark.xfail(
-    strict=True, reason="engine/checkpoint.py read_checkpoint lets IndexError/KeyError/TypeError/struct.error "
-    "from torch.load on corrupt files escape; see the reliability report, issue 8")
 
-
-@CHECKPOINT_XFAIL
 @FUZZ
 @given(data=st.data())
 def test_checkpoint_mutated_files(data: st.DataObject, checkpoint_bytes: bytes) -> None:
@@ -508,7 +503,6 @@ def test_checkpoint_mutated_files(data: st.DataObject, checkpoint_bytes: bytes) 
         assert isinstance(result, (dict, ChoreoError))
 
 
-@CHECKPOINT_XFAIL
 @FUZZ
 @given(junk=st.binary(max_size=1024))
 def test_checkpoint_random_bytes(junk: bytes) -> None:

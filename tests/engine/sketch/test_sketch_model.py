@@ -96,7 +96,12 @@ def test_sampling_shapes_seed_and_end_of_sketch():
         bias[-3:] = torch.tensor([50.0, 0.0, -50.0])
         out, ended = sample(model, 2, greedy=True, max_points=20, return_ended=True)
         assert [len(s) for s in out] == [20, 20] and ended == [False, False]
-        bias[-3:] = torch.tensor([0.0, 0.0, 50.0])
+        # "end" wanted everywhere: it only comes right after a pen lift (end_after_lift), so a
+        # one-point drawing with the pen lifted, never an empty one or one cut mid-stroke
+        bias[-3:] = torch.tensor([0.0, 40.0, 50.0])
+        out, ended = sample(model, 2, greedy=True, max_points=20, return_ended=True)
+        assert [len(s) for s in out] == [1, 1] and ended == [True, True] and all(s[-1, 2] == 1 for s in out)
+        model.config.end_after_lift = False  # the paper's free pen head may end at once
         out, ended = sample(model, 2, greedy=True, max_points=20, return_ended=True)
         assert [len(s) for s in out] == [0, 0] and ended == [True, True]
 
@@ -176,3 +181,50 @@ def test_bench_reports_both_loops():
 
     res = bench_sketch_training(2.0, precision="fp32", n_sketches=80, model_config=TINY)
     assert res["fit_steps_per_s"] > 0 and res["plain_torch_fp32_steps_per_s"] > 0 and res["ratio"] > 0
+
+
+@pytest.mark.parametrize("position_input", [True, False])
+def test_stepwise_decoding_matches_whole_sequence(position_input):
+    """Sampling feeds one point at a time: the carried state (LSTM and pen position) must give
+    exactly what the teacher-forced pass over the whole sequence gives."""
+    torch.manual_seed(0)
+    cfg = SketchConfig(**{**TINY.__dict__, "position_input": position_input})
+    model = SketchRNN(cfg).eval()
+    x5, _ = stroke3_to_stroke5([synthetic_sketches(1, seed=3)[0][:12].astype(np.float32) / 40.0], 12)
+    x5 = torch.from_numpy(x5)
+    z = torch.randn(1, cfg.z_size)
+    with torch.no_grad():
+        whole, _ = model.decode(x5, z)
+        mix, state = model.decode(x5[:, :1], z)
+        steps = [mix.mu[:, 0]]
+        for t in range(1, x5.shape[1]):
+            mix, state = model.step(x5[:, t], z, state)
+            steps.append(mix.mu)
+    assert torch.allclose(whole.mu[0], torch.cat(steps), atol=1e-5)
+    if position_input:  # the position the decoder saw is the running sum of the offsets
+        assert torch.allclose(state[2], x5[:, :, :2].sum(1), atol=1e-5)
+
+
+def test_position_input_changes_with_where_the_pen_is():
+    torch.manual_seed(0)
+    model = SketchRNN(SketchConfig(**{**TINY.__dict__, "position_input": True})).eval()
+    x = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])
+    z = torch.zeros(1, TINY.z_size)
+    h0, c0, pos = model.initial_state(z)
+    with torch.no_grad():
+        a, _ = model.step(x, z, (h0, c0, pos))
+        b, _ = model.step(x, z, (h0, c0, pos + 3.0))
+    assert not torch.allclose(a.mu, b.mu)
+
+
+def test_checkpoint_from_before_position_input_still_loads(tmp_path):
+    data = {"train": synthetic_sketches(30, seed=0), "valid": synthetic_sketches(6, seed=1)}
+    old = SketchConfig(**{**TINY.__dict__, "position_input": False})
+    ckpt = tmp_path / "old.pt"
+    train_sketch(data, ckpt, model_config=old, config=sketch_train_config(epochs=1, batch=8))
+    payload = torch.load(ckpt, weights_only=False)
+    payload["model_config"].pop("position_input")  # as written before the option existed
+    torch.save(payload, ckpt)
+    model = load_sketch_model(ckpt)
+    assert model.config.position_input is False
+    assert len(sample(model, 2, temperature=0.4, max_points=20)) == 2

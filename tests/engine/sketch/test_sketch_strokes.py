@@ -137,3 +137,37 @@ def test_kanji_file_matches_trusted_numpy_load():
         for name in ("train", "valid", "test"):
             assert len(splits[name]) == len(ref[name])
         assert np.array_equal(splits["valid"][5], ref["valid"][5])
+
+
+def test_rdp_keeps_ends_and_drops_collinear_points():
+    from engine.sketch.synthetic import rdp
+
+    line = np.stack([np.linspace(0, 100, 50), np.linspace(0, 50, 50)], 1)
+    assert np.array_equal(rdp(line, 1.0), line[[0, -1]])
+    corner = np.concatenate([line, line[-1] + np.stack([np.zeros(20), np.linspace(1, 60, 20)], 1)])
+    out = rdp(corner, 1.0)
+    assert len(out) == 3 and np.allclose(out[1], line[-1])
+
+
+def test_quickdraw_like_sketches_look_like_the_real_files():
+    from engine.sketch.quality import stroke_count
+    from engine.sketch.synthetic import quickdraw_like_sketches
+
+    sketches = quickdraw_like_sketches(200, seed=1)
+    assert all(s.dtype == np.int16 and s.ndim == 2 and s.shape[1] == 3 for s in sketches)
+    assert all(s[-1, 2] == 1 and 10 <= len(s) <= 250 for s in sketches)
+    sides = [np.ptp(np.cumsum(s[:, :2], 0)[:, :2], 0).max() for s in sketches]
+    assert min(sides) >= 253 and max(sides) <= 256  # larger side scaled to 255 (whole units)
+    strokes = [stroke_count(s) for s in sketches]
+    assert np.percentile(strokes, 5) >= 3 and np.percentile(strokes, 95) <= 13
+    assert np.array_equal(sketches[0], quickdraw_like_sketches(1, seed=1)[0])
+
+
+def test_quickdraw_like_npz_reads_back_through_the_safe_loader(tmp_path):
+    from engine.sketch.strokes import load_strokes
+    from engine.sketch.synthetic import quickdraw_like_sketches, write_quickdraw_like_npz
+
+    path = write_quickdraw_like_npz(tmp_path / "cat.npz", n_train=20, n_valid=5, n_test=4, seed=3)
+    splits = load_strokes(path)
+    assert {k: len(v) for k, v in splits.items()} == {"train": 20, "valid": 5, "test": 4}
+    assert np.array_equal(splits["test"][-1], quickdraw_like_sketches(29, seed=3)[-1])
