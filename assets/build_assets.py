@@ -41,10 +41,11 @@ def build_dance(minutes: float) -> Path:
 
 def build_sketch(minutes: float) -> Path:
     """The demo sketch model: Sketch-RNN trained on procedural shapes."""
-    from engine.sketch.demo import build_demo_sketch_model
+    from engine.sketch.synthetic import synthetic_sketches
+    from engine.sketch.task import sketch_train_config, train_sketch
 
     out = HERE / "demo_sketch.pt"
-    build_demo_sketch_model(out, minutes=minutes)
+    train_sketch(synthetic_sketches(3000, seed=0), out, config=sketch_train_config(minutes=minutes, seed=0))
     _strip_optimizer(out)
     print(f"demo_sketch.pt: {out.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
     return out

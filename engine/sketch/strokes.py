@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import os
 import pickle
 import zipfile
 from collections.abc import Sequence
@@ -44,9 +46,20 @@ def _encode(obj: str, encoding: str = "latin1") -> bytes:
     return obj.encode(encoding)
 
 
+def _empty_reconstruct(cls, shape, dtype):
+    """numpy's ``_reconstruct`` limited to what real array pickles ask for: an empty ndarray.
+
+    The data arrives afterwards through ``__setstate__``; a pickle asking for a huge shape here
+    would allocate gigabytes from a few bytes.
+    """
+    if cls is not np.ndarray or math.prod(shape) != 0:
+        raise pickle.UnpicklingError("refused numpy _reconstruct with a non-empty shape")
+    return _reconstruct(cls, shape, dtype)
+
+
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
+    ("numpy.core.multiarray", "_reconstruct"): _empty_reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _empty_reconstruct,
     ("numpy.core.multiarray", "scalar"): scalar,
     ("numpy._core.multiarray", "scalar"): scalar,
     ("numpy", "ndarray"): np.ndarray,
@@ -65,20 +78,27 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(f"refused {module}.{name}") from None
 
 
-def _read_npy(f, path: Path, member: str) -> np.ndarray:
-    """Read one ``.npy`` stream; object arrays go through the restricted unpickler."""
+def _read_npy(f, path: Path, member: str, available: int) -> np.ndarray:
+    """Read one ``.npy`` stream of ``available`` bytes; object arrays go through the restricted unpickler.
+
+    A header's claimed size is checked against ``available`` before anything is allocated.
+    """
+    start = f.tell()
     try:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-    except (ValueError, OSError) as err:
+    except Exception as err:  # numpy's header parser raises several kinds on garbage
         raise ChoreoError(f"{member}: not a numpy array ({err})"[:200], path) from err
     if not dtype.hasobject:
         if dtype.kind not in "iuf" or dtype.fields:
             raise ChoreoError(f"{member}: expected numbers, found dtype {dtype}", path)
-        count = int(np.prod(shape))
+        count = math.prod(shape)
+        if count * dtype.itemsize > available - (f.tell() - start):
+            raise ChoreoError(f"{member}: truncated or corrupt (the header claims shape {shape}, "
+                              "more data than the file holds)", path)
         data = f.read(count * dtype.itemsize)
         if len(data) != count * dtype.itemsize:
             raise ChoreoError(f"{member}: file is truncated", path)
@@ -146,10 +166,11 @@ def load_strokes(path: str | Path) -> dict[str, list[np.ndarray]]:
                     if not member.endswith(".npy"):
                         continue
                     with z.open(member) as f:
-                        arrays[member[:-4]] = _read_npy(io.BufferedReader(f), path, member[:-4])
+                        size = z.getinfo(member).file_size
+                        arrays[member[:-4]] = _read_npy(io.BufferedReader(f), path, member[:-4], size)
         else:
             with open(path, "rb") as f:
-                arrays["sketches"] = _read_npy(f, path, path.name)
+                arrays["sketches"] = _read_npy(f, path, "array", os.fstat(f.fileno()).st_size)
     except (zipfile.BadZipFile, OSError) as err:
         raise ChoreoError(f"not a readable .npz/.npy file ({err})"[:200], path) from err
     if not arrays:

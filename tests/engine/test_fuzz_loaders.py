@@ -461,8 +461,6 @@ def test_strokes_mutated_files(data: st.DataObject, raw: bytes) -> None:
         check_strokes(outcome(load_strokes, p))
 
 
-@pytest.mark.xfail(strict=True, reason="engine/sketch/strokes.py _read_npy trusts the header's shape "
-                   "(allocates count * itemsize before reading); see the reliability report, issue 8")
 @FUZZ
 @given(shape=HUGE, zipped=st.booleans())
 def test_strokes_header_claiming_huge_shape_is_refused_before_allocation(shape: tuple[int, int, int],

@@ -232,8 +232,6 @@ def test_real_kanji_strokes_still_load(shared_data: Path) -> None:
     assert len(splits["train"]) == 10000 and len(splits["valid"]) == 600
 
 
-@pytest.mark.xfail(strict=True, reason="engine/sketch/strokes.py allows numpy _reconstruct with any shape: a "
-                   "200-byte pickle allocates 10 GB; see the reliability report, issue 8")
 def test_stroke_pickle_reconstruct_cannot_allocate_gigabytes(tmp_path: Path) -> None:
     """``_reconstruct(ndarray, (10**10,), b'b')`` is an allowed global, but must not allocate 10 GB."""
 
