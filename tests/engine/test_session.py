@@ -22,17 +22,6 @@ def tiny_config(**kw) -> TrainConfig:
     return TrainConfig(**{**base, **kw})
 
 
-@pytest.fixture(autouse=True)
-def no_threads_left():
-    """Every test must leave no thread running."""
-    before = threading.active_count()
-    yield
-    deadline = time.monotonic() + 5
-    while threading.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert threading.active_count() == before, [t.name for t in threading.enumerate()]
-
-
 @pytest.fixture(scope="module")
 def dancer():
     return synthetic_dancer(frames=300)
