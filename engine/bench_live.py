@@ -44,12 +44,15 @@ def bench_live_latency(
     with_training: bool = True,
     device: str = "cpu",
     seed: int = 0,
+    seconds: float | None = None,
 ) -> dict[str, Any]:
     """Change->first-frame latency and calling-thread stalls of live generation, training running.
 
     ``pause_s`` is the time between slider moves after a first frame arrives (the
     take keeps generating meanwhile, so most changes supersede a running take).
     Returns milliseconds (median/p95/max) and the setup; raises ChoreoError on failure.
+    ``seconds`` (the per-measurement time of ``choreo bench``) is not used: the count of
+    changes sets the length of this measurement.
     """
     from .dance_training import train
     from .errors import ChoreoError

@@ -141,7 +141,12 @@ class MotionCodec:
         return (feats - self._t(self.in_mean, feats)) / self._t(self.in_std, feats)
 
     def _t(self, a: np.ndarray, like: Tensor) -> Tensor:
-        return torch.as_tensor(a, dtype=like.dtype, device=like.device)
+        """``a`` as a tensor like ``like``, converted once per dtype and device (this runs every frame)."""
+        cache = self.__dict__.setdefault("_tensors", {})
+        key = (id(a), like.dtype, like.device)
+        if key not in cache:
+            cache[key] = torch.as_tensor(a, dtype=like.dtype, device=like.device)
+        return cache[key]
 
     def state_dict(self) -> dict:
         """Plain tensors and ints, safe for ``torch.load(weights_only=True)``."""

@@ -194,6 +194,7 @@ class RigidProjector:
             self._levels.append((torch.from_numpy(bones[sel, 0]), torch.from_numpy(bones[sel, 1]),
                                  torch.from_numpy(lengths[sel])))
         self._cache: dict = {}
+        self._np_levels: list | None = None
 
     def _on(self, device: torch.device, dtype: torch.dtype) -> tuple[list, torch.Tensor, torch.Tensor]:
         key = (device, dtype)
@@ -210,10 +211,12 @@ class RigidProjector:
 
     def project(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         """Return a copy of ``x`` (..., J, 3) with rigid bone lengths."""
-        if isinstance(x, np.ndarray):
-            return self.project(torch.from_numpy(np.asarray(x))).numpy()
         if x.shape[-2] < self.n_joints:
             raise ValueError(f"pose has {x.shape[-2]} joints, bones need {self.n_joints}")
+        if isinstance(x, np.ndarray):
+            return self._project_numpy(np.asarray(x))
+        if x.device.type == "cpu":  # NumPy's per-call overhead is a fraction of torch's on small arrays
+            return torch.from_numpy(self._project_numpy(x.detach().numpy()))
         levels, all_par, all_ch = self._on(x.device, x.dtype)
         out = x.clone()
         if not levels:
@@ -231,6 +234,23 @@ class RigidProjector:
             n = torch.where(bad, old_n[..., sl, :], n)
             # with no direction at all (n still ~0) d is ~0 too and the child lands on its parent
             out[..., ch, :] = parent_new + d * (ln / n.clamp_min(self.eps))
+        return out
+
+    def _project_numpy(self, x: np.ndarray) -> np.ndarray:
+        """The same algorithm as the torch path, for arrays on the CPU."""
+        if self._np_levels is None:
+            self._np_levels = [(p.numpy(), c.numpy(), ln.numpy()[:, None]) for p, c, ln in self._levels]
+        out = x.copy()
+        for par, ch, ln in self._np_levels:
+            parent_new = out[..., par, :]
+            d = x[..., ch, :] - parent_new
+            n = np.sqrt((d * d).sum(-1, keepdims=True))
+            bad = n <= self.eps
+            if bad.any():  # child sits on its new parent: keep the bone's old direction
+                old = x[..., ch, :] - x[..., par, :]
+                d = np.where(bad, old, d)
+                n = np.where(bad, np.sqrt((old * old).sum(-1, keepdims=True)), n)
+            out[..., ch, :] = parent_new + d * (ln.astype(x.dtype) / np.maximum(n, self.eps))
         return out
 
     __call__ = project

@@ -33,7 +33,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             continue
         print(f"bench: {name}...", file=sys.stderr)
         fn = getattr(importlib.import_module(module), func)
-        results[name] = fn(seconds=args.seconds)
+        try:
+            results[name] = fn(seconds=args.seconds)
+        except Exception as err:  # one failed figure must not throw away the others
+            results[name] = {"error": f"{type(err).__name__}: {err}"}
         if not args.json:
             print(f"\n{name}")
             for key, value in results[name].items():

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..dance_training import train
 from ..errors import ChoreoError
@@ -135,6 +136,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
                          mixture=mixture, rng=args.seed, variations=args.variations, rigid=not args.no_rigid)
+    torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
     try:

@@ -127,3 +127,13 @@ def test_demo_writes_a_playable_video_without_any_files(capsys, tmp_path, monkey
     assert meta["size"][0] >= 320 and sum(1 for _ in reader) == 40
     code, out, _ = run(capsys, "demo", "--frames", "5")
     assert code == 0 and (tmp_path / "demo-2.mp4").exists()  # never overwrites the first
+
+
+def test_every_bench_takes_the_seconds_argument():
+    import importlib
+    import inspect
+
+    from engine.cli.bench import BENCHES
+
+    for module, func in BENCHES.values():
+        assert "seconds" in inspect.signature(getattr(importlib.import_module(module), func)).parameters
