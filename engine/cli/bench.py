@@ -15,7 +15,9 @@ BENCHES = {
     "precision": ("engine.bench", "bench_precision"),
     "sketch_training": ("engine.sketch.quality", "bench_sketch_training"),
     "live_latency": ("engine.bench_live", "bench_live_latency"),
+    "scale": ("engine.bench_scale", "bench_scale"),  # an hour of mocap: minutes and ~2 GB, so only with --only
 }
+DEFAULT = [name for name in BENCHES if name != "scale"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
     for name, (module, func) in BENCHES.items():
-        if args.only and name not in args.only:
+        if name not in (args.only or DEFAULT):
             continue
         print(f"bench: {name}...", file=sys.stderr)
         fn = getattr(importlib.import_module(module), func)
