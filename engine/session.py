@@ -106,6 +106,19 @@ class TrainingProgress:
     val_loss: float | None = None
     message: str = ""
 
+    def describe(self) -> list[str]:
+        """Short phrases for a status line: losses, speed and any message (front ends join them)."""
+        parts = []
+        if self.train_loss is not None:
+            parts.append(f"loss {self.train_loss:.3f}")
+        if self.val_loss is not None:
+            parts.append(f"validation {self.val_loss:.3f}")
+        if self.frames_per_s:
+            parts.append(f"{self.frames_per_s:,.0f} frames/s")
+        if self.message and self.message != "starting":
+            parts.append(self.message)
+        return parts
+
 
 @dataclass(frozen=True)
 class LossHistory:

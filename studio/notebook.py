@@ -91,7 +91,7 @@ def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> b
     else:
         ax.text(0.5, 0.5, "no training yet", ha="center", va="center", color="#888", transform=ax.transAxes)
     ax.set_xlabel("step", fontsize=8)
-    ax.set_ylabel("loss (NLL per frame)", fontsize=8)
+    ax.set_ylabel("loss (nats per number)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout(pad=0.4)
@@ -447,17 +447,9 @@ class StudioWidget(W.VBox):
 
     def _on_progress(self, p: TrainingProgress) -> None:
         self.progress.value = min(max(float(p.fraction), 0.0), 1.0)
-        parts = [f"step {p.step}" + (f"/{p.total_steps}" if p.total_steps else "")]
-        if p.train_loss is not None:
-            parts.append(f"loss {p.train_loss:.3f}")
-        if p.val_loss is not None:
-            parts.append(f"validation {p.val_loss:.3f}")
-        if p.frames_per_s:
-            parts.append(f"{p.frames_per_s:,.0f} frames/s")
+        parts = [f"step {p.step}" + (f"/{p.total_steps}" if p.total_steps else ""), *p.describe()]
         if p.eta_s:
             parts.append(f"ETA {int(p.eta_s) // 60}:{int(p.eta_s) % 60:02d}")
-        if p.message:
-            parts.append(p.message)
         self.train_status.value = " · ".join(parts)
 
     def _on_loss_history(self, history: LossHistory) -> None:

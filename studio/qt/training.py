@@ -181,16 +181,7 @@ class TrainingPanel(QWidget):
         self.progress.setValue(int(1000 * min(max(p.fraction, 0.0), 1.0)))
         eta = format_eta(p.eta_s) if self.session.training_status == "training" else ""
         self.progress.setFormat(f"{100 * p.fraction:.0f}%  step {p.step}" + (f"  ·  {eta}" if eta else ""))
-        parts = []
-        if p.train_loss is not None:
-            parts.append(f"train loss {p.train_loss:.3f}")
-        if p.val_loss is not None:
-            parts.append(f"validation {p.val_loss:.3f}")
-        if p.frames_per_s:
-            parts.append(f"{p.frames_per_s:,.0f} frames/s")
-        if p.message and p.message not in ("starting",):
-            parts.append(p.message)
-        self.status.setText("   ·   ".join(parts) or "starting…")
+        self.status.setText("   ·   ".join(p.describe()) or "starting…")
 
     def _show_losses(self, h: LossHistory) -> None:
         self.train_curve.setData(list(h.train_steps), list(h.train))
