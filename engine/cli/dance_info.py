@@ -8,16 +8,10 @@ import json
 import numpy as np
 
 from ..motion import LAYOUTS, Motion, load_motion
+from ..render import guess_up_axis
 from ..skeleton import frame_speeds, motion_skeleton
 
 AXES = "xyz"
-
-
-def guess_up_axis(positions: np.ndarray) -> str:
-    """The axis along which the body is tallest in most frames (a standing body is taller than wide)."""
-    x = np.asarray(positions[:: max(1, len(positions) // 256)], dtype=np.float64)
-    spread = np.median(x.max(axis=1) - x.min(axis=1), axis=0)
-    return AXES[int(np.argmax(spread))]
 
 
 def motion_info(motion: Motion) -> dict:
@@ -25,8 +19,8 @@ def motion_info(motion: Motion) -> dict:
     bones, _ = motion_skeleton(motion)
     flat = motion.positions.reshape(-1, 3)
     speed = float(frame_speeds(motion.positions).mean())
-    up = guess_up_axis(motion.positions)
-    k = AXES.index(up)
+    up = guess_up_axis(motion.positions[:: max(1, motion.n_frames // 256)])  # the renderer's guess, signed
+    k = AXES.index(up.lstrip("-"))
     height = float(np.median(motion.positions[..., k].max(1) - motion.positions[..., k].min(1)))
     return {
         "file": motion.source,
