@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .errors import ChoreoError
-from .mdn import MixtureChoice, sample_diag_mixture
+from .mdn import MixtureChoice
 from .models import DanceModel
 from .motion import Motion
 from .representation import raw_features
@@ -127,8 +127,8 @@ class DanceGenerator:
         x = self.codec.normalise(feats)[-steps:].float()
         x = x.unsqueeze(0).expand(self.variations, -1, -1).contiguous()
         with torch.no_grad():
-            mix, self._state = self.model(x)
-        self._mix = type(mix)(mix.logits[:, -1], mix.mu[:, -1], mix.log_sigma[:, -1])
+            h, self._state = self.model.lstm(x)
+        self._h = h[:, -1]  # the head's input for the next frame: sampled lazily (DiagGaussianMixtureHead.sample)
         self._feats = feats[-1].unsqueeze(0).repeat(self.variations, 1)
         key = torch.from_numpy(window[-1].astype(np.float64)).to(self.device)
         self._centre = key.mean(0).unsqueeze(0).repeat(self.variations, 1)
@@ -136,7 +136,7 @@ class DanceGenerator:
 
     def _network_step(self) -> torch.Tensor:
         """Sample the next keyframe ``(V, J, 3)`` (float64) and advance the LSTM."""
-        y = sample_diag_mixture(self._mix, self.temperature, self.sigma_temperature, self.mixture, self._generator)
+        y = self.model.head.sample(self._h, self.temperature, self.sigma_temperature, self.mixture, self._generator)
         feats = self.codec.decode_step(self._feats, y.double())
         j = self.codec.n_joints
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
@@ -154,7 +154,7 @@ class DanceGenerator:
                 centre = self._centre + vel
         self._feats = torch.cat([pose.reshape(len(pose), -1), vel], dim=1)
         self._centre = centre
-        self._mix, self._state = self.model.step(self.codec.normalise(self._feats).float(), self._state)
+        self._h, self._state = self.model.step_hidden(self.codec.normalise(self._feats).float(), self._state)
         return pose + centre.unsqueeze(1)
 
     def step(self) -> np.ndarray:

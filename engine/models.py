@@ -97,7 +97,13 @@ class DanceModel(nn.Module):
 
     @torch.no_grad()
     def step(self, x: Tensor, state: LSTMState | None) -> tuple[DiagGaussianMixture, LSTMState]:
-        """One frame ``(batch, frame_dim)`` -> mixture over the next frame.
+        """One frame ``(batch, frame_dim)`` -> mixture over the next frame."""
+        h, state = self.step_hidden(x, state)
+        return self.head(h), state
+
+    @torch.no_grad()
+    def step_hidden(self, x: Tensor, state: LSTMState | None) -> tuple[Tensor, LSTMState]:
+        """One frame ``(batch, frame_dim)`` -> the top LSTM output ``(batch, hidden)`` (the head's input).
 
         Runs one fused LSTM cell per layer: oneDNN's sequence kernel re-packs
         its weights on every call, which costs ~25x more than the step itself.
@@ -113,7 +119,7 @@ class DanceModel(nn.Module):
             h, c = torch.lstm_cell(h, (state[0][layer], state[1][layer]), *w)
             hs.append(h)
             cs.append(c)
-        return self.head(h), (torch.stack(hs), torch.stack(cs))
+        return h, (torch.stack(hs), torch.stack(cs))
 
     @property
     def n_parameters(self) -> int:

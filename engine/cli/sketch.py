@@ -92,8 +92,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise ChoreoError(f"--n must be at least 1, got {args.n}")
     model = load_sketch_model(args.model)
+    if args.size is not None and not model.config.size_input:
+        raise ChoreoError("this model was trained without drawing sizes: --size needs a newer model", args.model)
     sketches, ended = sample(model, args.n, temperature=args.temperature, greedy=args.greedy, seed=args.seed,
-                             return_ended=True)
+                             size=args.size, return_ended=True)
     save_sketches(out, sketches)
     info = {"sketches": len(sketches), "ended": int(sum(ended)), "out": str(out)}
     print(json.dumps(info) if args.json else f"wrote {len(sketches)} sketches to {out}")
@@ -154,7 +156,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ss.required = True
 
     t = ss.add_parser("train", help="train on a stroke-3 .npz (or --demo shapes)")
-    t.add_argument("data", nargs="?", help="Sketch-RNN .npz (train/valid/test splits) or .npy")
+    t.add_argument("data", nargs="?",
+                   help="Sketch-RNN .npz (train/valid/test splits), .npy, an .svg drawing or a folder of them")
     t.add_argument("--demo", action="store_true", help="train on procedural demo shapes instead")
     t.add_argument("--out", required=True, help="checkpoint to write (.pt)")
     t.add_argument("--minutes", type=float, default=None, help="time budget (default 4)")
@@ -176,6 +179,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--temperature", type=float, default=0.4)
     g.add_argument("--greedy", action="store_true", help="most likely component and pen state every step")
     g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--size", type=float, nargs=2, metavar=("W", "H"), default=None,
+                   help="width and height to aim for, in the data's units (default: sizes of training drawings)")
     g.add_argument("--out", required=True, help=".npz (stroke-3), .svg or .png (grid)")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)

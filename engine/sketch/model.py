@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -11,8 +12,18 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from ..mdn import BivariateMixture, BivariateMixtureHead
 from ..models import init_lstm_
 
-LSTMState = tuple[Tensor, Tensor, Tensor]  # decoder (h, c) and the pen position (B, 2) after the inputs so far
-POSITION_SCALE = 0.25  # the pen position (in offset-std units) is fed to the decoder times this
+POSITION_SCALE = 0.25  # positions and sizes (in offset-std units) are fed to the decoder times this
+
+
+class DecoderState(NamedTuple):
+    """What the decoder carries from one point to the next (all ``(B, ...)``, normalised units)."""
+
+    h: Tensor  # LSTM hidden state (1, B, H)
+    c: Tensor  # LSTM cell state (1, B, H)
+    pos: Tensor  # (B, 2) where the pen is: the sum of the offsets so far (0 = where the drawing starts from)
+    lo: Tensor  # (B, 2) lowest x, y of the points drawn so far (+inf before the first point)
+    hi: Tensor  # (B, 2) highest x, y of the points drawn so far (-inf before the first point)
+    size: Tensor  # (B, 2) width and height of the drawing to make (``size_input``; zeros without it)
 
 
 @dataclass
@@ -37,6 +48,8 @@ class SketchConfig:
     conditional: bool = True  # False: decoder only (no encoder, z unused), an unconditional model
     position_input: bool = True  # the decoder also sees where the pen is (running sum of offsets; see below)
     end_after_lift: bool = True  # "end of sketch" only right after a pen lift, as in the data (see below)
+    extent_input: bool = True  # the decoder also sees how far the drawing so far reaches around the pen (see below)
+    size_input: bool = True  # the decoder is told the width and height of the drawing to make (see below)
 
 
 # ``prior_fraction`` is not in the paper. With short CPU training the decoder only ever sees
@@ -54,6 +67,16 @@ class SketchConfig:
 # horizontal strokes stacked ever lower, height/width 1.55 against the data's 1.0). Feeding the
 # running position (the sum of the offsets so far, ``POSITION_SCALE`` times the normalised
 # units) lets the decoder see where it is on the canvas and steer back (height/width ~1.2).
+#
+# ``extent_input`` and ``size_input``: the running position says where the pen is, not how big
+# the drawing already is nor how big it is meant to be. A 4-minute decoder learns the size of the
+# drawings in a set only roughly, and that error changes from one training to the next: on a
+# Quick, Draw!-like set (larger side 255) the median size of samples at temperature 0.4 landed
+# anywhere from 6 % below to 5 % above the data's median over nine trainings of the same recipe.
+# So the decoder sees the box of the points drawn so far (distances from the pen to its edges)
+# and the width and height of the whole drawing it is making -- during training the drawing's
+# own, when sampling one drawn from the training set's sizes (kept in the checkpoint) or given
+# by the caller. Size becomes a condition the model follows, like z, instead of a guess.
 #
 # ``end_after_lift``: in stroke-5 data the end-of-sketch row always follows a point after which
 # the pen was lifted (the drawing is over when the pen is off the paper; training sketches are
@@ -82,7 +105,7 @@ class SketchRNN(nn.Module):
             init_lstm_(self.encoder)
             self.to_latent = nn.Linear(2 * c.enc_hidden, 2 * c.z_size)
         z_in = c.z_size if c.conditional else 0
-        pos_in = 2 if c.position_input else 0
+        pos_in = (2 if c.position_input else 0) + (4 if c.extent_input else 0) + (2 if c.size_input else 0)
         self.to_state = nn.Linear(c.z_size, 2 * c.dec_hidden)
         self.decoder = nn.LSTM(5 + pos_in + z_in, c.dec_hidden, batch_first=True)
         init_lstm_(self.decoder)
@@ -91,6 +114,9 @@ class SketchRNN(nn.Module):
         self.scale: float = 1.0
         self.integer_units: bool = True
         self.max_len: int = config.max_seq_len
+        # (n, 2) widths and heights of training drawings (normalised), that size_input samples from;
+        # training and loading set it, an untrained model draws at one offset-std
+        self.sizes: Tensor = torch.ones(1, 2)
 
     def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         """``x``: ``(B, T, 5)`` stroke-5 points (no start token), ``lengths`` ``(B,)`` -> (mu, logvar)."""
@@ -100,37 +126,58 @@ class SketchRNN(nn.Module):
         mu, logvar = out.chunk(2, dim=-1)
         return mu, logvar
 
-    def initial_state(self, z: Tensor) -> LSTMState:
-        """Decoder (h, c) from z through a tanh layer, and the pen at the origin."""
-        h, c = torch.tanh(self.to_state(z)).chunk(2, dim=-1)
-        pos = torch.zeros(z.shape[0], 2, dtype=z.dtype, device=z.device)
-        return h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous(), pos
+    def initial_state(self, z: Tensor, size: Tensor | None = None) -> DecoderState:
+        """Decoder (h, c) from z through a tanh layer, the pen at the origin, nothing drawn yet.
 
-    def decode(self, inputs: Tensor, z: Tensor, state: LSTMState | None = None
-               ) -> tuple[BivariateMixture, LSTMState]:
-        """``inputs`` ``(B, T, 5)`` (start token first) -> mixture over each next point, final state."""
+        ``size`` ``(B, 2)``: width and height of the drawing to make (normalised units).
+        """
+        h, c = torch.tanh(self.to_state(z)).chunk(2, dim=-1)
+        pos = torch.zeros(z.shape[0], 2, dtype=torch.float32, device=z.device)
+        size = pos if size is None else size.float().to(z.device).reshape(-1, 2).expand(z.shape[0], 2)
+        return DecoderState(h.unsqueeze(0).contiguous(), c.unsqueeze(0).contiguous(), pos,
+                            torch.full_like(pos, torch.inf), torch.full_like(pos, -torch.inf), size)
+
+    def decode(self, inputs: Tensor, z: Tensor, state: DecoderState | None = None, size: Tensor | None = None
+               ) -> tuple[BivariateMixture, DecoderState]:
+        """``inputs`` ``(B, T, 5)`` -> mixture over each next point, and the state after them.
+
+        Without ``state`` the decoding starts afresh (``initial_state(z, size)``) and
+        ``inputs`` must begin with the start token.
+        """
+        fresh = state is None
         if state is None:
-            state = self.initial_state(z)
-        h0, c0, pos0 = state
-        pos = pos0.to(inputs.dtype).unsqueeze(1) + torch.cumsum(inputs[..., :2].float(), 1).to(inputs.dtype)
+            state = self.initial_state(z, size)
+        pos = state.pos.float().unsqueeze(1) + torch.cumsum(inputs[..., :2].float(), 1)
+        drawn_lo, drawn_hi = pos, pos
+        if fresh:  # the start token leaves the pen at the origin without drawing there
+            drawn_lo, drawn_hi = pos.clone(), pos.clone()
+            drawn_lo[:, 0], drawn_hi[:, 0] = torch.inf, -torch.inf
+        lo = torch.minimum(torch.cummin(drawn_lo, 1).values, state.lo.unsqueeze(1))
+        hi = torch.maximum(torch.cummax(drawn_hi, 1).values, state.hi.unsqueeze(1))
         parts = [inputs]
         if self.config.position_input:
             parts.append(pos * POSITION_SCALE)
+        if self.config.extent_input:
+            box = torch.cat([pos - lo, hi - pos], -1)
+            parts.append(torch.nan_to_num(box, posinf=0.0, neginf=0.0) * POSITION_SCALE)  # 0 before any point
+        if self.config.size_input:
+            parts.append(state.size.unsqueeze(1).expand(-1, inputs.shape[1], -1) * POSITION_SCALE)
         if self.config.conditional:
-            parts.append(z.unsqueeze(1).expand(-1, inputs.shape[1], -1).to(inputs.dtype))
-        h, (h1, c1) = self.decoder(torch.cat(parts, -1), (h0, c0))
+            parts.append(z.unsqueeze(1).expand(-1, inputs.shape[1], -1))
+        h, (h1, c1) = self.decoder(torch.cat([p.to(inputs.dtype) for p in parts], -1), (state.h, state.c))
         mix = self.head(self.drop(h))
         if self.config.end_after_lift:
             pen_down = (inputs[..., 2] > 0.5).unsqueeze(-1)  # the point just drawn (or the start token)
             end = torch.tensor([False, False, True], device=mix.pen_logits.device)
             mix.pen_logits = mix.pen_logits.masked_fill(pen_down & end, END_MASK)
-        return mix, (h1, c1, pos[:, -1])
+        return mix, DecoderState(h1, c1, pos[:, -1], lo[:, -1], hi[:, -1], state.size)
 
-    def forward(self, x5: Tensor, lengths: Tensor, eps: Tensor, prior: Tensor | None = None
-                ) -> tuple[BivariateMixture, Tensor, Tensor]:
+    def forward(self, x5: Tensor, lengths: Tensor, eps: Tensor, prior: Tensor | None = None,
+                size: Tensor | None = None) -> tuple[BivariateMixture, Tensor, Tensor]:
         """Teacher-forced pass. ``x5`` ``(B, T+1, 5)`` starts with the start token; ``eps`` ``(B, z)`` noise.
 
         ``prior`` (bool ``(B,)``): rows decoded from ``z = eps`` instead of the posterior.
+        ``size`` ``(B, 2)``: each drawing's width and height (``drawing_sizes``), for ``size_input``.
         Returns the mixture over points ``1..T``, and the posterior's mu and logvar.
         """
         if self.config.conditional:
@@ -141,11 +188,11 @@ class SketchRNN(nn.Module):
         else:
             mu = logvar = torch.zeros_like(eps)
             z = torch.zeros_like(eps)
-        mix, _ = self.decode(x5[:, :-1], z)
+        mix, _ = self.decode(x5[:, :-1], z, size=size)
         return mix, mu.float(), logvar.float()
 
     @torch.no_grad()
-    def step(self, x: Tensor, z: Tensor, state: LSTMState) -> tuple[BivariateMixture, LSTMState]:
+    def step(self, x: Tensor, z: Tensor, state: DecoderState) -> tuple[BivariateMixture, DecoderState]:
         """One point ``(B, 5)`` -> mixture over the next point."""
         mix, state = self.decode(x.unsqueeze(1), z, state)
         return BivariateMixture(mix.logits[:, 0], mix.mu[:, 0], mix.log_sigma[:, 0], mix.rho[:, 0],
@@ -157,7 +204,7 @@ class SketchRNN(nn.Module):
 
 
 # options added after the first checkpoints were written: those were trained without them
-LEGACY_CONFIG = {"position_input": False, "end_after_lift": False}
+LEGACY_CONFIG = {"position_input": False, "end_after_lift": False, "extent_input": False, "size_input": False}
 
 
 def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
@@ -174,6 +221,8 @@ def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
         model.scale = float(extra["scale"])
         model.integer_units = bool(extra["integer_units"])
         model.max_len = int(extra["max_len"])
+        if model.config.size_input:
+            model.sizes = torch.as_tensor(extra["sizes"], dtype=torch.float32).reshape(-1, 2)
     except (KeyError, TypeError, RuntimeError, ValueError) as err:
         raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err
     model.checkpoint_info = {k: payload.get(k) for k in ("step", "frames_seen", "best_val", "elapsed")}

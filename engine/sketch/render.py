@@ -55,10 +55,12 @@ def sketches_to_svg(sketches: Sequence[np.ndarray], cell: float = 128.0, cols: i
         scale = 0.85 * cell / max(x1 - x0, y1 - y0, 1e-9)
         ox = (k % cols) * cell + cell / 2 - scale * (x0 + x1) / 2
         oy = (k // cols) * cell + cell / 2 - scale * (y0 + y1) / 2
+        parts.append('<g class="sketch">')  # one drawing per group: ``svg.read_svg`` reads them back apart
         for line in strokes_to_polylines(s):
             pts = " ".join(f"{ox + scale * x:.2f},{oy + scale * y:.2f}" for x, y in line)
             parts.append(f'<polyline points="{pts}" fill="none" stroke="black" '
                          f'stroke-width="{stroke_width:g}" stroke-linecap="round" stroke-linejoin="round"/>')
+        parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)
 

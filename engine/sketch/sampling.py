@@ -15,8 +15,8 @@ from torch import Tensor
 
 from ..errors import ChoreoError
 from ..mdn import sample_bivariate
-from .model import LSTMState, SketchRNN
-from .strokes import normalize, stroke3_to_stroke5, to_data_units
+from .model import DecoderState, SketchRNN
+from .strokes import drawing_sizes, normalize, stroke3_to_stroke5, to_data_units
 
 MAX_POINTS = 250  # a sample that has not ended after this many points is cut (and counts as unfinished)
 
@@ -40,21 +40,45 @@ def encode(model: SketchRNN, sketches: Sequence[np.ndarray]) -> tuple[np.ndarray
     return mu.float().cpu().numpy(), logvar.float().cpu().numpy()
 
 
+def sizes_of(sketches: Sequence[np.ndarray]) -> np.ndarray:
+    """Width and height ``(n, 2)`` of stroke-3 sketches, in their own units."""
+    return drawing_sizes(*stroke3_to_stroke5(sketches, max(1, max(len(s) for s in sketches))))
+
+
+def _drawing_size(model: SketchRNN, n: int, size: np.ndarray | Sequence[float] | None, g: torch.Generator,
+                  device: torch.device) -> Tensor | None:
+    """Width and height ``(n, 2)`` (normalised) of each drawing to make, for a ``size_input`` model.
+
+    ``size`` (data units, ``(2,)`` or ``(n, 2)``) is used as given; without it each drawing
+    gets the size of a random training drawing (kept in the checkpoint).
+    """
+    if not model.config.size_input:
+        return None
+    if size is not None:
+        out = torch.as_tensor(np.asarray(size, np.float32) / model.scale, device=device).reshape(-1, 2)
+        if not bool(torch.isfinite(out).all()) or bool((out < 0).any()):
+            raise ChoreoError(f"drawing size must be finite widths and heights >= 0, got {np.asarray(size)}")
+        return out.expand(n, 2)
+    idx = torch.randint(len(model.sizes), (n,), generator=g, device=device)
+    return model.sizes.to(device)[idx]
+
+
 @torch.no_grad()
 def _run(model: SketchRNN, z: Tensor, prefix5: Tensor | None, max_points: int, temperature: float,
-         sigma_temperature: float | None, greedy: bool, generator: torch.Generator) -> list[np.ndarray]:
+         sigma_temperature: float | None, greedy: bool, generator: torch.Generator,
+         size: Tensor | None = None) -> list[np.ndarray]:
     """Sample stroke-5 continuations (normalised units, no start token) for each row of ``z``."""
     n, device = len(z), z.device
     start = torch.zeros(n, 1, 5, device=device)
     start[:, 0, 2] = 1.0
     inputs = start if prefix5 is None else torch.cat([start, prefix5], 1)
-    mix_seq, state = model.decode(inputs, z)
+    mix_seq, state = model.decode(inputs, z, size=size)
     mix = type(mix_seq)(*(t[:, -1] for t in (mix_seq.logits, mix_seq.mu, mix_seq.log_sigma, mix_seq.rho,
                                              mix_seq.pen_logits)))
     rows = torch.zeros(n, max_points, 5)
     rows[:, :, 4] = 1.0
     done = torch.zeros(n, dtype=torch.bool)
-    s: LSTMState = state
+    s: DecoderState = state
     for t in range(max_points):
         offset, pen = sample_bivariate(mix, temperature, sigma_temperature, greedy, generator)
         x = torch.zeros(n, 5, device=device)
@@ -91,8 +115,12 @@ def _units(model: SketchRNN, s3: np.ndarray) -> np.ndarray:
 
 def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temperature: float | None = None,
            greedy: bool = False, seed: int | None = 0, z: np.ndarray | None = None,
-           max_points: int = MAX_POINTS, return_ended: bool = False):
+           size: np.ndarray | Sequence[float] | None = None, max_points: int = MAX_POINTS,
+           return_ended: bool = False):
     """Draw ``n`` sketches: unconditional (``z ~ N(0, I)``) or from the given latents ``z`` ``(n, z_size)``.
+
+    ``size``: width and height (data units, ``(2,)`` or ``(n, 2)``) of the drawings to make,
+    for models trained with ``size_input``; default: each the size of a random training drawing.
 
     Returns a list of stroke-3 arrays (and, with ``return_ended``, a list of bools: did the
     model end the sketch itself before ``max_points``).
@@ -106,7 +134,8 @@ def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temp
             zt = torch.zeros_like(zt)
     else:
         zt = torch.as_tensor(np.asarray(z, np.float32), device=device).reshape(-1, model.config.z_size)
-    rows = _run(model, zt, None, max_points, temperature, sigma_temperature, greedy, g)
+    wh = _drawing_size(model, len(zt), size, g, device)
+    rows = _run(model, zt, None, max_points, temperature, sigma_temperature, greedy, g, wh)
     out, ended = [], []
     for r in rows:
         s3, e = _to_stroke3(r)
@@ -118,11 +147,12 @@ def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temp
 def reconstruct(model: SketchRNN, sketches: Sequence[np.ndarray], *, temperature: float = 0.4,
                 seed: int | None = 0, use_mean: bool = True, max_points: int = MAX_POINTS
                 ) -> list[np.ndarray]:
-    """Conditional sampling: encode each sketch and draw from its latent (the mean, or a posterior sample)."""
+    """Conditional sampling: encode each sketch and draw from its latent (the mean, or a posterior sample)
+    at the sketch's own size."""
     mu, logvar = encode(model, sketches)
     z = mu if use_mean else mu + np.exp(0.5 * logvar) * np.random.default_rng(seed).standard_normal(mu.shape)
     return sample(model, len(mu), temperature=temperature, seed=seed, z=z.astype(np.float32),
-                  max_points=max_points)
+                  size=sizes_of(sketches), max_points=max_points)
 
 
 def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: float = 0.4,
@@ -132,7 +162,8 @@ def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: f
 
     The latent comes from the encoded prefix (a posterior draw per ending, so the endings
     differ), or from ``N(0, I)`` for an unconditional model. Each result starts with the
-    prefix's rows exactly as given.
+    prefix's rows exactly as given. A ``size_input`` model aims for the size of a random
+    training drawing, or the prefix's own where that is larger.
     """
     device = _check_model(model, temperature)
     prefix = np.asarray(prefix)
@@ -146,10 +177,13 @@ def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: f
         z = torch.from_numpy(mu).to(device) + torch.exp(0.5 * torch.from_numpy(logvar).to(device)) * noise
     else:
         z = torch.zeros(n, model.config.z_size, device=device)
-    x5, _ = stroke3_to_stroke5(normalize([prefix], model.scale), len(prefix))
+    x5, lengths = stroke3_to_stroke5(normalize([prefix], model.scale), len(prefix))
     prefix5 = torch.from_numpy(x5[:, 1:]).to(device).expand(n, -1, -1)
+    wh = _drawing_size(model, n, None, g, device)
+    if wh is not None:
+        wh = torch.maximum(wh, torch.from_numpy(drawing_sizes(x5, lengths)).to(device))
     rows = _run(model.eval(), z, prefix5, max(0, max_points - len(prefix)), temperature, sigma_temperature,
-                greedy, g)
+                greedy, g, wh)
     integer = np.issubdtype(prefix.dtype, np.integer) and model.integer_units
     out = []
     for r in rows:
@@ -173,7 +207,8 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
 
 def interpolate(model: SketchRNN, a: np.ndarray, b: np.ndarray, steps: int = 5, *, method: str = "slerp",
                 temperature: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Latents ``(steps, z_size)`` from sketch ``a``'s to ``b``'s (posterior means) and the drawings there."""
+    """Latents ``(steps, z_size)`` from sketch ``a``'s to ``b``'s (posterior means) and the drawings there
+    (sizes go linearly from ``a``'s to ``b``'s)."""
     if steps < 2:
         raise ChoreoError(f"interpolation needs at least 2 steps, got {steps}")
     if method not in ("slerp", "lerp"):
@@ -186,4 +221,6 @@ def interpolate(model: SketchRNN, a: np.ndarray, b: np.ndarray, steps: int = 5, 
         z = np.stack([(1 - t) * mu[0] + t * mu[1] for t in ts])
     z[0], z[-1] = mu[0], mu[1]
     z = z.astype(np.float32)
-    return z, sample(model, steps, temperature=temperature, seed=seed, z=z)
+    wh = sizes_of([a, b])
+    size = (1 - ts[:, None]) * wh[0] + ts[:, None] * wh[1]
+    return z, sample(model, steps, temperature=temperature, seed=seed, z=z, size=size)

@@ -152,10 +152,15 @@ def load_strokes(path: str | Path) -> dict[str, list[np.ndarray]]:
 
     Accepts a Sketch-RNN ``.npz`` (splits ``train``/``valid``/``test``, object arrays),
     a Choreo ``.npz`` (``sketches`` + ``lengths``), an ``.npz`` / ``.npy`` of one
-    numeric ``(points, 3)`` or ``(n, points, 3)`` array. Returns ``{split: [arrays]}``;
-    files without named splits give one split called ``sketches``.
+    numeric ``(points, 3)`` or ``(n, points, 3)`` array or of a list of such arrays,
+    an ``.svg`` file or a folder of them (``svg.read_svg``). Returns
+    ``{split: [arrays]}``; sources without named splits give one split called ``sketches``.
     """
     path = Path(path)
+    if path.is_dir() or path.suffix.lower() == ".svg":
+        from .svg import read_svg, read_svg_folder
+
+        return {"sketches": read_svg_folder(path) if path.is_dir() else read_svg(path)}
     if not path.is_file():
         raise ChoreoError("file not found" if not path.exists() else "is not a file", path)
     arrays: dict[str, np.ndarray] = {}
@@ -251,6 +256,20 @@ def stroke3_to_stroke5(sketches: Sequence[np.ndarray], max_len: int) -> tuple[np
         out[i, 1 : n + 1, 4] = 0.0
         lengths[i] = n
     return out, lengths
+
+
+def drawing_sizes(x5: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Width and height ``(n, 2)`` of the points of padded stroke-5 sketches (``stroke3_to_stroke5``).
+
+    The box spans the drawn points only: the origin the first offset starts from is not a point.
+    """
+    pos = np.cumsum(x5[:, 1:, :2], axis=1, dtype=np.float64)
+    real = (np.arange(pos.shape[1])[None, :] < np.asarray(lengths)[:, None])[..., None]
+    if not real.any():
+        return np.zeros((len(pos), 2), np.float32)
+    hi = np.where(real, pos, -np.inf).max(1)
+    lo = np.where(real, pos, np.inf).min(1)
+    return np.where(np.isfinite(hi - lo), hi - lo, 0.0).astype(np.float32)
 
 
 def stroke5_to_stroke3(stroke5: np.ndarray) -> np.ndarray:

@@ -12,6 +12,8 @@ import itertools
 
 import numpy as np
 
+from .simplify import polylines_to_stroke3
+
 SHAPES = ("circle", "square", "triangle", "star", "spiral", "house")
 
 
@@ -95,29 +97,6 @@ def synthetic_sketches(n: int, seed: int = 0, shapes: tuple[str, ...] = SHAPES) 
 # kanji file does not: few long strokes, big pen-up jumps, and a fixed-size canvas.
 
 
-def rdp(points: np.ndarray, epsilon: float) -> np.ndarray:
-    """Ramer-Douglas-Peucker simplification of a polyline (the end points are always kept)."""
-    pts = np.asarray(points, np.float64)
-    if len(pts) < 3:
-        return pts
-    keep = np.zeros(len(pts), bool)
-    keep[[0, -1]] = True
-    stack = [(0, len(pts) - 1)]
-    while stack:
-        a, b = stack.pop()
-        if b - a < 2:
-            continue
-        seg = pts[b] - pts[a]
-        rel = pts[a + 1 : b] - pts[a]
-        norm = np.hypot(*seg)
-        dist = np.abs(seg[0] * rel[:, 1] - seg[1] * rel[:, 0]) / norm if norm > 1e-9 else np.hypot(*rel.T)
-        i = int(np.argmax(dist))
-        if dist[i] > epsilon:
-            keep[a + 1 + i] = True
-            stack += [(a, a + 1 + i), (a + 1 + i, b)]
-    return pts[keep]
-
-
 def _wobble(pts: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     """Smooth, low-frequency hand tremor along a densely sampled curve."""
     t = np.linspace(0, 1, len(pts))[:, None]
@@ -185,18 +164,7 @@ def quickdraw_like_sketches(n: int, seed: int = 0, epsilon: float = 2.0) -> list
         c, s = np.cos(rot), np.sin(rot)
         stretch = np.array([rng.uniform(0.8, 1.2), 1.0])
         strokes = [(st @ np.array([[c, s], [-s, c]])) * stretch for st in strokes]
-        allp = np.concatenate(strokes)
-        lo, hi = allp.min(0), allp.max(0)
-        k = 255.0 / float((hi - lo).max())
-        strokes = [rdp((st - lo) * k, epsilon) for st in strokes]
-        rows, last = [], np.zeros(2)
-        for st in strokes:
-            for i, p in enumerate(np.round(st)):
-                if i and (p == last).all() and i != len(st) - 1:
-                    continue  # a repeated point after rounding
-                rows.append([p[0] - last[0], p[1] - last[1], 1 if i == len(st) - 1 else 0])
-                last = p
-        out.append(np.asarray(rows, np.int16))
+        out.append(polylines_to_stroke3(strokes, epsilon=epsilon))
     return out
 
 

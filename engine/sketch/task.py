@@ -17,11 +17,20 @@ from ..errors import ChoreoError
 from ..mdn import BivariateMixture, bivariate_nll
 from ..training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
-from .strokes import filter_by_length, lift_last_point, load_strokes, normalize, offset_scale, stroke3_to_stroke5
+from .strokes import (
+    drawing_sizes,
+    filter_by_length,
+    lift_last_point,
+    load_strokes,
+    normalize,
+    offset_scale,
+    stroke3_to_stroke5,
+)
 
 StrokeData = str | Path | dict[str, Sequence[np.ndarray]] | Sequence[np.ndarray]
 
 BUCKET_WINDOW = 4  # a batch draws from this many batches' worth of neighbours in length order
+SIZES_KEPT = 2000  # training drawings' widths and heights kept in the checkpoint (size_input samples from them)
 
 
 @dataclass
@@ -31,6 +40,7 @@ class SketchBatch:
     eps: Tensor  # (B, z) reparameterisation noise
     validation: bool = False  # validation: the KL term is fully weighted (no annealing)
     prior: Tensor | None = None  # (B,) bool: rows decoded from z ~ N(0, I) (SketchConfig.prior_fraction)
+    size: Tensor | None = None  # (B, 2) width and height of each drawing (SketchConfig.size_input)
 
 
 def kl_eta(config: SketchConfig, step: int) -> float:
@@ -86,11 +96,12 @@ class SketchTask:
             x5[..., :2] *= rng.uniform(1 - a, 1 + a, size=(batch, 1, 2)).astype(np.float32)
         eps = rng.standard_normal((batch, self.model.config.z_size), dtype=np.float32)
         prior = torch.from_numpy(rng.random(batch) < self.model.config.prior_fraction).to(device)
+        size = torch.from_numpy(drawing_sizes(x5, self.lengths[idx])).to(device)  # after the stretch
         return SketchBatch(torch.from_numpy(x5).to(device), torch.from_numpy(self.lengths[idx]),
-                           torch.from_numpy(eps).to(device), prior=prior)
+                           torch.from_numpy(eps).to(device), prior=prior, size=size)
 
     def loss(self, forward: Forward, batch: SketchBatch, step: int) -> tuple[Tensor, int, dict[str, float]]:
-        mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps, batch.prior)
+        mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps, batch.prior, batch.size)
         parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar, self.max_len)
         c = self.model.config
         eta = 1.0 if batch.validation else kl_eta(c, step)
@@ -109,7 +120,8 @@ class SketchTask:
             x5, lengths = self.val_x5[i : i + 100], self.val_lengths[i : i + 100]
             eps = g.standard_normal((len(x5), self.model.config.z_size), dtype=np.float32)
             out.append(SketchBatch(torch.from_numpy(x5).to(device), torch.from_numpy(lengths),
-                                   torch.from_numpy(eps).to(device), validation=True))
+                                   torch.from_numpy(eps).to(device), validation=True,
+                                   size=torch.from_numpy(drawing_sizes(x5, lengths)).to(device)))
         return out
 
     def checkpoint_extra(self) -> dict[str, Any]:
@@ -179,14 +191,17 @@ def train_sketch(
     max_len = max(len(s) for s in train + valid)
     if resume is not None:
         max_len = int(payload["extra"]["max_len"])
-    extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src}
+    train_n = normalize(train, scale)
+    pick = np.random.default_rng(0).permutation(len(train_n))[:SIZES_KEPT]
+    sizes = torch.from_numpy(drawing_sizes(*stroke3_to_stroke5([train_n[i] for i in pick], max_len)))
+    extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes}
     torch.manual_seed(config.seed)
     model = SketchRNN(model_config)
-    task = SketchTask(model, normalize(train, scale), normalize(valid, scale), max_len, extra)
+    task = SketchTask(model, train_n, normalize(valid, scale), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event, cancel=cancel,
                  resume=resume)
-    model.scale, model.integer_units, model.max_len = scale, integer, max_len
+    model.scale, model.integer_units, model.max_len, model.sizes = scale, integer, max_len, sizes
     return result
 
 
@@ -204,6 +219,7 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
         raise ChoreoError(f"no sketch of at most {model.max_len} points to evaluate")
     device = next(model.parameters()).device
     x5_all, len_all = stroke3_to_stroke5(normalize(usable, model.scale), model.max_len)
+    size_all = drawing_sizes(x5_all, len_all)
     g = torch.Generator().manual_seed(seed)
     totals = {"offset": 0.0, "pen": 0.0, "recon": 0.0, "kl": 0.0}
     model.eval()
@@ -211,7 +227,7 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
         x5 = torch.from_numpy(x5_all[i : i + batch]).to(device)
         lengths = torch.from_numpy(len_all[i : i + batch])
         eps = torch.randn(len(x5), model.config.z_size, generator=g).to(device)
-        mix, mu, logvar = model(x5, lengths, eps)
+        mix, mu, logvar = model(x5, lengths, eps, size=torch.from_numpy(size_all[i : i + batch]).to(device))
         for k, v in sketch_losses(mix, x5, lengths, mu, logvar).items():
             totals[k] += float(v) * len(x5)
     out = {k: v / len(usable) for k, v in totals.items()}

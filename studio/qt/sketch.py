@@ -34,7 +34,7 @@ from engine.render import PALETTE
 from .bridge import BackgroundJob, SessionBridge
 from .controls import LogSlider
 
-DRAWING_SIZE = 200.0  # bounding-box diagonal (data units) a user drawing is scaled to (the demo data's size)
+DRAWING_SIZE = 200.0  # bounding-box diagonal (data units) a user drawing is scaled to, when the model cannot say
 
 
 def points_to_stroke3(strokes: list[list[tuple[float, float]]], step: float, size: float = DRAWING_SIZE,
@@ -200,6 +200,13 @@ class SketchAdapter:
         """Resampling step for user drawings, in data units (the data's offset spread)."""
         return float(getattr(self.model, "scale", 30.0)) * 0.9
 
+    def drawing_size(self) -> float:
+        """Bounding-box diagonal (data units) of a typical training drawing: user drawings are scaled to it."""
+        sizes = getattr(self.model, "sizes", None)
+        if sizes is None or not getattr(self.model.config, "size_input", False):
+            return DRAWING_SIZE
+        return float(np.median(np.hypot(*(sizes.numpy() * self.model.scale).T)))
+
     def complete(self, prefix: np.ndarray, n: int, temperature: float, seed: int) -> list[np.ndarray]:
         """``n`` endings of ``prefix`` (stroke-3)."""
         from engine.sketch import complete
@@ -345,7 +352,7 @@ class SketchTab(QWidget):
     def prefix(self) -> np.ndarray:
         """The user's drawing as stroke-3 in the model's data units."""
         integer = bool(getattr(self.adapter.model, "integer_units", True))
-        return points_to_stroke3(self.pad.strokes, self.adapter.step(), integer=integer)
+        return points_to_stroke3(self.pad.strokes, self.adapter.step(), self.adapter.drawing_size(), integer)
 
     def _run(self, fn: Callable[[], list[np.ndarray]], prefix_len: int) -> BackgroundJob:
         job = BackgroundJob(fn, name="choreo-sketch", parent=self)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from engine.cli import main
+from engine.errors import ChoreoError
 from engine.mdn import BivariateMixture
 from engine.sketch import (
     SketchConfig,
@@ -26,7 +27,10 @@ from engine.sketch import (
     synthetic_sketches,
     train_sketch,
 )
+from engine.sketch.quality import sketch_size
+from engine.sketch.sampling import sizes_of
 from engine.sketch.strokes import stroke3_to_stroke5
+from engine.sketch.synthetic import quickdraw_like_sketches
 
 TINY = SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=3, dropout=0.0)
 
@@ -148,6 +152,8 @@ def test_train_checkpoint_sample_and_cli(tmp_path):
     npz = tmp_path / "d.npz"
     _save_dataset(npz, data)
     assert main(["sketch", "generate", str(ckpt), "--n", "3", "--out", str(tmp_path / "g.npz")]) == 0
+    assert main(["sketch", "generate", str(ckpt), "--n", "2", "--size", "90", "60", "--out",
+                 str(tmp_path / "sized.npz")]) == 0
     assert len(load_split(tmp_path / "g.npz")) == 3
     for ext in ("svg", "png"):
         assert main(["sketch", "generate", str(ckpt), "--n", "2", "--out", str(tmp_path / f"g.{ext}")]) == 0
@@ -183,12 +189,12 @@ def test_bench_reports_both_loops():
     assert res["fit_steps_per_s"] > 0 and res["plain_torch_fp32_steps_per_s"] > 0 and res["ratio"] > 0
 
 
-@pytest.mark.parametrize("position_input", [True, False])
-def test_stepwise_decoding_matches_whole_sequence(position_input):
-    """Sampling feeds one point at a time: the carried state (LSTM and pen position) must give
-    exactly what the teacher-forced pass over the whole sequence gives."""
+@pytest.mark.parametrize(("position_input", "extent_input"), [(True, True), (True, False), (False, False)])
+def test_stepwise_decoding_matches_whole_sequence(position_input, extent_input):
+    """Sampling feeds one point at a time: the carried state (LSTM, pen position, box so far) must
+    give exactly what the teacher-forced pass over the whole sequence gives."""
     torch.manual_seed(0)
-    cfg = SketchConfig(**{**TINY.__dict__, "position_input": position_input})
+    cfg = SketchConfig(**{**TINY.__dict__, "position_input": position_input, "extent_input": extent_input})
     model = SketchRNN(cfg).eval()
     x5, _ = stroke3_to_stroke5([synthetic_sketches(1, seed=3)[0][:12].astype(np.float32) / 40.0], 12)
     x5 = torch.from_numpy(x5)
@@ -202,29 +208,75 @@ def test_stepwise_decoding_matches_whole_sequence(position_input):
             steps.append(mix.mu)
     assert torch.allclose(whole.mu[0], torch.cat(steps), atol=1e-5)
     if position_input:  # the position the decoder saw is the running sum of the offsets
-        assert torch.allclose(state[2], x5[:, :, :2].sum(1), atol=1e-5)
+        path = torch.cumsum(x5[:, :, :2], 1)
+        assert torch.allclose(state.pos, path[:, -1], atol=1e-5)
+        # the box so far spans the points drawn: not the origin the start token leaves the pen at
+        assert torch.allclose(state.lo, path[:, 1:].amin(1), atol=1e-5)
+        assert torch.allclose(state.hi, path[:, 1:].amax(1), atol=1e-5)
 
 
 def test_position_input_changes_with_where_the_pen_is():
     torch.manual_seed(0)
-    model = SketchRNN(SketchConfig(**{**TINY.__dict__, "position_input": True})).eval()
+    model = SketchRNN(SketchConfig(**{**TINY.__dict__, "extent_input": False, "size_input": False})).eval()
     x = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])
     z = torch.zeros(1, TINY.z_size)
-    h0, c0, pos = model.initial_state(z)
+    st = model.initial_state(z)
     with torch.no_grad():
-        a, _ = model.step(x, z, (h0, c0, pos))
-        b, _ = model.step(x, z, (h0, c0, pos + 3.0))
+        a, _ = model.step(x, z, st)
+        b, _ = model.step(x, z, st._replace(pos=st.pos + 3.0))
     assert not torch.allclose(a.mu, b.mu)
+
+
+@pytest.mark.parametrize("extent_input", [True, False])
+def test_extent_input_sees_how_big_the_drawing_is(extent_input):
+    """Same pen position, a bigger box drawn so far: only a model with ``extent_input`` can tell."""
+    torch.manual_seed(0)
+    model = SketchRNN(SketchConfig(**{**TINY.__dict__, "extent_input": extent_input})).eval()
+    x = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])
+    z = torch.zeros(1, TINY.z_size)
+    st = model.initial_state(z)._replace(lo=torch.zeros(1, 2), hi=torch.ones(1, 2))
+    with torch.no_grad():
+        a, _ = model.step(x, z, st)
+        b, _ = model.step(x, z, st._replace(lo=st.lo - 2.0, hi=st.hi + 5.0))
+    assert torch.allclose(a.mu, b.mu) != extent_input
 
 
 def test_checkpoint_from_before_position_input_still_loads(tmp_path):
     data = {"train": synthetic_sketches(30, seed=0), "valid": synthetic_sketches(6, seed=1)}
-    old = SketchConfig(**{**TINY.__dict__, "position_input": False})
+    old = SketchConfig(**{**TINY.__dict__, "position_input": False, "extent_input": False, "size_input": False})
     ckpt = tmp_path / "old.pt"
     train_sketch(data, ckpt, model_config=old, config=sketch_train_config(epochs=1, batch=8))
     payload = torch.load(ckpt, weights_only=False)
-    payload["model_config"].pop("position_input")  # as written before the option existed
+    for key in ("position_input", "extent_input", "size_input"):  # as written before the options existed
+        payload["model_config"].pop(key)
     torch.save(payload, ckpt)
     model = load_sketch_model(ckpt)
-    assert model.config.position_input is False
+    assert not (model.config.position_input or model.config.extent_input or model.config.size_input)
     assert len(sample(model, 2, temperature=0.4, max_points=20)) == 2
+
+
+def test_drawing_sizes_are_the_box_of_the_drawn_points():
+    sketches = quickdraw_like_sketches(6, seed=4)  # the first row jumps from the origin to the first point
+    wh = sizes_of(sketches)
+    assert wh.shape == (6, 2) and (abs(wh.max(1) - 255) <= 1).all()  # like Quick, Draw!: larger side 255
+    assert np.allclose(np.hypot(*wh.T), [sketch_size(s) for s in sketches])
+
+
+def test_size_input_follows_the_size_asked_for(tmp_path):
+    torch.manual_seed(0)
+    model = SketchRNN(SketchConfig(**TINY.__dict__)).eval()
+    x = torch.tensor([[0.0, 0.0, 1.0, 0.0, 0.0]])
+    z = torch.zeros(1, TINY.z_size)
+    with torch.no_grad():
+        a, _ = model.step(x, z, model.initial_state(z, torch.tensor([[1.0, 1.0]])))
+        b, _ = model.step(x, z, model.initial_state(z, torch.tensor([[4.0, 2.0]])))
+    assert not torch.allclose(a.mu, b.mu)
+    # training keeps the training drawings' sizes in the checkpoint; sampling draws from them
+    data = {"train": quickdraw_like_sketches(30, seed=0), "valid": quickdraw_like_sketches(6, seed=1)}
+    train_sketch(data, tmp_path / "s.pt", model_config=TINY, config=sketch_train_config(epochs=1, batch=8))
+    loaded = load_sketch_model(tmp_path / "s.pt")
+    kept = loaded.sizes.numpy() * loaded.scale
+    assert kept.shape == (30, 2) and np.allclose(np.sort(kept, 0), np.sort(sizes_of(data["train"]), 0), atol=1e-3)
+    with pytest.raises(ChoreoError, match="drawing size"):
+        sample(loaded, 2, size=[-1.0, 5.0])
+    assert len(sample(loaded, 2, size=[200.0, 150.0], max_points=10)) == 2

@@ -140,7 +140,7 @@ def test_kanji_file_matches_trusted_numpy_load():
 
 
 def test_rdp_keeps_ends_and_drops_collinear_points():
-    from engine.sketch.synthetic import rdp
+    from engine.sketch.simplify import rdp
 
     line = np.stack([np.linspace(0, 100, 50), np.linspace(0, 50, 50)], 1)
     assert np.array_equal(rdp(line, 1.0), line[[0, -1]])
@@ -171,3 +171,10 @@ def test_quickdraw_like_npz_reads_back_through_the_safe_loader(tmp_path):
     splits = load_strokes(path)
     assert {k: len(v) for k, v in splits.items()} == {"train": 20, "valid": 5, "test": 4}
     assert np.array_equal(splits["test"][-1], quickdraw_like_sketches(29, seed=3)[-1])
+
+
+def test_npy_list_of_sketches_loads_safely(tmp_path):
+    sk = synthetic_sketches(4, seed=5)
+    np.save(tmp_path / "list.npy", _object_array(sk), allow_pickle=True)  # how numpy stores a list of arrays
+    back = load_split(tmp_path / "list.npy")
+    assert all(np.array_equal(a, b) for a, b in zip(back, sk, strict=True))
