@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from .errors import ChoreoError
-from .mdn import MixtureChoice
+from .mdn import DiagMixtureSampler, MixtureChoice
 from .models import DanceModel
 from .motion import Motion
 from .representation import raw_features
@@ -87,15 +87,15 @@ class DanceGenerator:
             raise ChoreoError(f"variations must be at least 1, got {variations}")
         self.rigid, self.stay_on_stage = rigid, stay_on_stage
         self.device = model.device
-        self._generator = torch.Generator(device=self.device)
-        self._generator.manual_seed(int(rng) if rng is not None else int(torch.seed() % 2**63))
+        self._rng = np.random.default_rng(rng)
+        self._sampler = DiagMixtureSampler(model.head)
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
         span = self.codec.stage_hi - self.codec.stage_lo
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
-        self._stage_lo = torch.as_tensor(self.codec.stage_lo - margin, dtype=torch.float64, device=self.device)
-        self._stage_hi = torch.as_tensor(self.codec.stage_hi + margin, dtype=torch.float64, device=self.device)
+        self._stage_lo = (self.codec.stage_lo - margin).astype(np.float64)
+        self._stage_hi = (self.codec.stage_hi + margin).astype(np.float64)
         self._pending: list[np.ndarray] = []  # interpolated frames not handed out yet
         self.frames_generated = 0
         self._prime()
@@ -123,59 +123,65 @@ class DanceGenerator:
         idx = last - s * np.arange(steps + 1)[::-1]  # one extra frame before: the first velocity
         window = self.seed_positions[idx[idx >= 0]]
         # decoding runs in float64 so a take's bones are as exact as the data's; the network runs in float32
-        feats = torch.from_numpy(raw_features(window)).to(self.device, torch.float64)
-        x = self.codec.normalise(feats)[-steps:].float()
+        feats = raw_features(window).astype(np.float64)
+        x = torch.from_numpy(self.codec.encode_inputs(feats)[-steps:]).to(self.device)
         x = x.unsqueeze(0).expand(self.variations, -1, -1).contiguous()
         with torch.no_grad():
             h, self._state = self.model.lstm(x)
-        self._h = h[:, -1]  # the head's input for the next frame: sampled lazily (DiagGaussianMixtureHead.sample)
-        self._feats = feats[-1].unsqueeze(0).repeat(self.variations, 1)
-        key = torch.from_numpy(window[-1].astype(np.float64)).to(self.device)
-        self._centre = key.mean(0).unsqueeze(0).repeat(self.variations, 1)
-        self._key = key.unsqueeze(0).repeat(self.variations, 1, 1)  # last keyframe, (V, J, 3)
+        self._h = h[:, -1].float().cpu().numpy()  # the head's input for the next frame
+        self._feats = np.repeat(feats[-1:], self.variations, 0)
+        key = window[-1].astype(np.float64)
+        self._centre = np.repeat(key.mean(0)[None], self.variations, 0)
+        self._key = np.repeat(key[None], self.variations, 0)  # last keyframe, (V, J, 3)
 
-    def _network_step(self) -> torch.Tensor:
-        """Sample the next keyframe ``(V, J, 3)`` (float64) and advance the LSTM."""
-        y = self.model.head.sample(self._h, self.temperature, self.sigma_temperature, self.mixture, self._generator)
-        feats = self.codec.decode_step(self._feats, y.double())
+    def _network_step(self) -> np.ndarray:
+        """Sample the next keyframe ``(V, J, 3)`` (float64) and advance the LSTM.
+
+        Everything around the LSTM runs in NumPy on the CPU: one frame at a time these are
+        dozens of tiny array operations, where torch's per-call cost would dominate.
+        """
+        y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
+        feats = self.codec.decode_step(self._feats, y)
         j = self.codec.n_joints
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
         vel = feats[:, 3 * j :]
         if self._projector is not None and self.rigid:
             pose = self._projector.project(pose)
             shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
-            pose = pose - shift.unsqueeze(1)
+            pose = pose - shift[:, None]
             vel = vel + shift
         centre = self._centre + vel
         if self.stay_on_stage:
             out = (centre < self._stage_lo) | (centre > self._stage_hi)
-            if bool(out.any()):
-                vel = torch.where(out, -vel, vel)  # bounce back towards the stage
+            if out.any():
+                vel = np.where(out, -vel, vel)  # bounce back towards the stage
                 centre = self._centre + vel
-        self._feats = torch.cat([pose.reshape(len(pose), -1), vel], dim=1)
+        self._feats = np.concatenate([pose.reshape(len(pose), -1), vel], axis=1)
         self._centre = centre
-        self._h, self._state = self.model.step_hidden(self.codec.normalise(self._feats).float(), self._state)
-        return pose + centre.unsqueeze(1)
+        x = torch.from_numpy(self.codec.encode_inputs(self._feats)).to(self.device)
+        with torch.no_grad():
+            h, self._state = self.model.step_hidden(x, self._state)
+        self._h = h.float().cpu().numpy()
+        return pose + centre[:, None]
 
     def step(self) -> np.ndarray:
         """The next frame: ``(variations, joints, 3)`` float32 in source coordinates."""
         if not self._pending:
-            with torch.no_grad():
-                prev, key = self._key, self._network_step()
-                s = self.frame_step
-                frames = [key] if s == 1 else self._between(prev, key, s)
-                self._key = key
-            self._pending = [f.float().cpu().numpy() for f in reversed(frames)]
+            prev, key = self._key, self._network_step()
+            s = self.frame_step
+            frames = key[None] if s == 1 else self._between(prev, key, s)
+            self._key = key
+            self._pending = list(frames[::-1].astype(np.float32))
         self.frames_generated += 1
         return self._pending.pop()
 
-    def _between(self, prev: torch.Tensor, key: torch.Tensor, s: int) -> list[torch.Tensor]:
-        """Frames 1..s of the way from ``prev`` to ``key`` (linear, then bones made rigid again)."""
-        w = torch.arange(1, s + 1, dtype=key.dtype, device=key.device).view(s, 1, 1, 1) / s
-        frames = prev.unsqueeze(0) + w * (key - prev).unsqueeze(0)
+    def _between(self, prev: np.ndarray, key: np.ndarray, s: int) -> np.ndarray:
+        """Frames 1..s ``(s, V, J, 3)`` of the way from ``prev`` to ``key`` (linear, then bones made rigid again)."""
+        w = np.arange(1, s + 1, dtype=np.float64).reshape(s, 1, 1, 1) / s
+        frames = prev[None] + w * (key - prev)[None]
         if self._projector is not None and self.rigid:
             frames = self._projector.project(frames)
-        return list(frames)
+        return frames
 
     def stream(self, frames: int) -> Iterator[np.ndarray]:
         """Yield ``frames`` frames one at a time (each ``(variations, joints, 3)``)."""

@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Union
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -70,28 +71,6 @@ class DiagGaussianMixtureHead(nn.Module):
         mu = out[..., k : k + k * d].unflatten(-1, (k, d))
         log_sigma = out[..., k + k * d :].unflatten(-1, (k, d)).clamp(*self.log_sigma_range)
         return DiagGaussianMixture(logits, mu, log_sigma)
-
-    def sample(self, h: Tensor, temperature: float = 1.0, sigma_temperature: float = 1.0,
-               mixture: MixtureChoice = "auto", generator: torch.Generator | None = None) -> Tensor:
-        """One draw per row of ``h`` ``(B, in_features)``: ``sample_diag_mixture(self(h), ...)``, cheaper.
-
-        Only the mixture weights and the chosen component's mean and spread are computed
-        (``k + 2 * dim`` outputs instead of ``k * (1 + 2 * dim)``): for generation, where one
-        frame at a time is drawn, most of the head's work would otherwise be thrown away.
-        Same random stream as ``sample_diag_mixture``, so the same seed gives the same take.
-        """
-        k, d = self.k, self.dim
-        w, b = self.proj.weight, self.proj.bias
-        idx = choose_component(nn.functional.linear(h, w[:k], b[:k]).float(), temperature, mixture, generator)
-        w_mu, b_mu = w[k : k + k * d].unflatten(0, (k, d)), b[k : k + k * d].unflatten(0, (k, d))
-        w_ls, b_ls = w[k + k * d :].unflatten(0, (k, d)), b[k + k * d :].unflatten(0, (k, d))
-        rows = [(int(i), h[r]) for r, i in enumerate(idx.tolist())]  # a few rows (variations): views, no copies
-        mu = torch.stack([nn.functional.linear(x, w_mu[i], b_mu[i]) for i, x in rows]).float()
-        if sigma_temperature <= 0:
-            return mu
-        log_sigma = torch.stack([nn.functional.linear(x, w_ls[i], b_ls[i]) for i, x in rows]).float()
-        noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + noise * torch.exp(log_sigma.clamp(*self.log_sigma_range)) * math.sqrt(sigma_temperature)
 
 
 class BivariateMixtureHead(nn.Module):
@@ -168,6 +147,50 @@ def sample_diag_mixture(
         return mu
     noise = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + noise * torch.exp(log_sigma) * math.sqrt(sigma_temperature)
+
+
+class DiagMixtureSampler:
+    """``sample_diag_mixture(head(h), ...)`` for a few rows at a time, in NumPy, without the full head.
+
+    Generation draws one frame per network step. Only the mixture weights and the chosen
+    component's mean and spread are computed (``k + 2 * dim`` of the head's
+    ``k * (1 + 2 * dim)`` outputs), and NumPy's per-call cost is a fraction of torch's on
+    arrays this small. The weights are read from the head (no copy on the CPU).
+    """
+
+    def __init__(self, head: DiagGaussianMixtureHead) -> None:
+        k, d = head.k, head.dim
+        w = head.proj.weight.detach().float().cpu().numpy()
+        b = head.proj.bias.detach().float().cpu().numpy()
+        self.k, self.log_sigma_range = k, head.log_sigma_range
+        self.w_logits, self.b_logits = w[:k], b[:k]
+        self.w_mu, self.b_mu = w[k : k + k * d].reshape(k, d, -1), b[k : k + k * d].reshape(k, d)
+        self.w_ls, self.b_ls = w[k + k * d :].reshape(k, d, -1), b[k + k * d :].reshape(k, d)
+
+    def __call__(self, h: np.ndarray, temperature: float = 1.0, sigma_temperature: float = 1.0,
+                 mixture: MixtureChoice = "auto", rng: np.random.Generator | None = None) -> np.ndarray:
+        """One draw ``(B, dim)`` (float64) per row of ``h`` ``(B, in_features)``."""
+        rng = rng or np.random.default_rng()
+        logits = h @ self.w_logits.T + self.b_logits
+        if isinstance(mixture, int) and not isinstance(mixture, bool):
+            if not 0 <= mixture < self.k:
+                raise ValueError(f"mixture component {mixture} is out of range: this model has {self.k}")
+            idx = np.full(len(h), mixture)
+        elif mixture == "argmax" or temperature <= 1e-4:
+            idx = logits.argmax(-1)
+        elif mixture == "auto":
+            z = logits / temperature
+            p = np.exp(z - z.max(-1, keepdims=True))
+            cdf = np.cumsum(p, -1)
+            idx = np.minimum((cdf < rng.random(len(h))[:, None] * cdf[:, -1:]).sum(-1), self.k - 1)
+        else:
+            raise ValueError(f"mixture must be 'auto', 'argmax' or a component index, got {mixture!r}")
+        mu = np.stack([self.w_mu[i] @ x + self.b_mu[i] for i, x in zip(idx, h, strict=True)]).astype(np.float64)
+        if sigma_temperature <= 0:
+            return mu
+        ls = np.stack([self.w_ls[i] @ x + self.b_ls[i] for i, x in zip(idx, h, strict=True)])
+        sigma = np.exp(np.clip(ls, *self.log_sigma_range)) * math.sqrt(sigma_temperature)
+        return mu + rng.standard_normal(mu.shape) * sigma
 
 
 def sample_bivariate(

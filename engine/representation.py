@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor
 
 STD_FLOOR = 1e-2  # relative to the median std: keeps near-constant coordinates from exploding
 
@@ -130,23 +129,12 @@ class MotionCodec:
         """Targets for inputs ``feats[:-1]``: one row fewer than ``feats``."""
         return ((_raw_targets(feats) - self.out_mean) / self.out_std).astype(np.float32)
 
-    def decode_step(self, feats: Tensor, y: Tensor) -> Tensor:
-        """Next raw feature row from the current one and a normalised prediction ``y``."""
-        change = y * self._t(self.out_std, y) + self._t(self.out_mean, y)
+    def decode_step(self, feats: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Next raw feature row(s) from the current one(s) and a normalised prediction ``y`` (float64)."""
+        change = y * self.out_std + self.out_mean
         d = self.n_joints * 3
-        pose = feats[..., :d] + change[..., :d]
-        return torch.cat([pose, change[..., d:]], dim=-1)
-
-    def normalise(self, feats: Tensor) -> Tensor:
-        return (feats - self._t(self.in_mean, feats)) / self._t(self.in_std, feats)
-
-    def _t(self, a: np.ndarray, like: Tensor) -> Tensor:
-        """``a`` as a tensor like ``like``, converted once per dtype and device (this runs every frame)."""
-        cache = self.__dict__.setdefault("_tensors", {})
-        key = (id(a), like.dtype, like.device)
-        if key not in cache:
-            cache[key] = torch.as_tensor(a, dtype=like.dtype, device=like.device)
-        return cache[key]
+        change[..., :d] += feats[..., :d]
+        return change
 
     def state_dict(self) -> dict:
         """Plain tensors and ints, safe for ``torch.load(weights_only=True)``."""

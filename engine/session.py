@@ -41,150 +41,38 @@ any thread is safe. Emission never waits on a front end. Pick one of:
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import queue
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psygnal
-from psygnal import Signal, SignalGroup
 
 from .device import resolve_device
 from .errors import ChoreoError
 from .mdn import MixtureChoice
 from .models import DanceConfig, DanceModel
 from .motion import Motion, load_motion
+from .session_state import (
+    BY_VALUE,
+    LossHistory,
+    SessionEvents,
+    Take,
+    TakeFrames,
+    TrainingProgress,
+    check_int,
+    check_number,
+)
 from .training import TrainConfig, TrainEvent, TrainResult
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
 
-TRAINING_STATES = ("idle", "training", "cancelling")
-
-
-@dataclass
-class Take:
-    """A generated take. ``positions`` ``(variations, frames, joints, 3)``; valid up to ``frames_ready``."""
-
-    id: int
-    positions: np.ndarray
-    params: GenerationParams
-    seed_frame: int | None  # frame of the seed clip it continues from (None: model's built-in seed)
-    created: _dt.datetime = field(default_factory=_dt.datetime.now)
-    frames_ready: int = 0
-    status: str = "generating"  # generating | done | cancelled | error
-    live: bool = False  # made by live regeneration (replaced by the next one)
-
-
-@dataclass(frozen=True)
-class TakeFrames:
-    """New frames of take ``take_id`` (index ``index`` in ``session.takes``): ``frames`` ``(V, n, J, 3)``."""
-
-    take_id: int
-    index: int
-    start: int
-    frames: np.ndarray
-    params: GenerationParams
-    t: float  # perf_counter when the worker produced them
-
-
-@dataclass(frozen=True)
-class TrainingProgress:
-    """Latest training progress (from ``TrainEvent``)."""
-
-    step: int = 0
-    total_steps: int | None = None
-    fraction: float = 0.0
-    eta_s: float | None = None
-    frames_per_s: float = 0.0
-    train_loss: float | None = None
-    val_loss: float | None = None
-    message: str = ""
-
-    def describe(self) -> list[str]:
-        """Short phrases for a status line: losses, speed and any message (front ends join them)."""
-        parts = []
-        if self.train_loss is not None:
-            parts.append(f"loss {self.train_loss:.3f}")
-        if self.val_loss is not None:
-            parts.append(f"validation {self.val_loss:.3f}")
-        if self.frames_per_s:
-            parts.append(f"{self.frames_per_s:,.0f} frames/s")
-        if self.message and self.message != "starting":
-            parts.append(self.message)
-        return parts
-
-
-@dataclass(frozen=True)
-class LossHistory:
-    """Loss curves: smoothed training loss at progress events, validation loss at validations."""
-
-    train_steps: tuple[int, ...] = ()
-    train: tuple[float, ...] = ()
-    val_steps: tuple[int, ...] = ()
-    val: tuple[float, ...] = ()
-
-
-_BY_VALUE = (int, float, str, bool, TrainingProgress, LossHistory)  # compared with ==, others by identity
-
-
-class SessionEvents(SignalGroup):
-    """Signals of a :class:`Session`; each carries the new value (payload type in the comment)."""
-
-    motions = Signal(tuple)  # tuple[Motion, ...]
-    motion = Signal(object)  # Motion | None: the clip shown and seeded from
-    skeleton = Signal(object)  # np.ndarray (bones, 2) of the shown clip
-    model = Signal(object)  # DanceModel | None
-    device = Signal(str)
-    temperature = Signal(float)
-    sigma_temperature = Signal(float)
-    mixture = Signal(object)  # "auto" | "argmax" | int
-    look_back = Signal(int)
-    rng_seed = Signal(int)
-    frames = Signal(int)
-    variations = Signal(int)
-    seed_frame = Signal(object)  # int | None
-    continue_from_playhead = Signal(bool)
-    live = Signal(bool)
-    playhead = Signal(int)
-    takes = Signal(tuple)  # tuple[Take, ...]
-    current_take = Signal(int)  # index in takes, -1 for none
-    take_frames = Signal(TakeFrames)  # streamed frames of a take being generated
-    generation_status = Signal(str)  # idle | generating
-    training_status = Signal(str)  # idle | training | cancelling
-    training_progress = Signal(TrainingProgress)
-    loss_history = Signal(LossHistory)
-    training_event = Signal(TrainEvent)  # every raw event of the trainer
-    training_finished = Signal(TrainResult)
-    error = Signal(WorkerError)  # .message: one line to show
-
-
-def _check_number(name: str, value: Any, lo: float, hi: float | None = None) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ChoreoError(f"{name} must be a number, got {value!r}") from err
-    if not np.isfinite(v) or v < lo or (hi is not None and v > hi):
-        raise ChoreoError(f"{name} must be between {lo} and {hi}, got {value!r}" if hi is not None
-                          else f"{name} must be at least {lo}, got {value!r}")
-    return v
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    whole_float = isinstance(value, float) and value.is_integer()
-    if isinstance(value, bool) or (not isinstance(value, (int, np.integer)) and not whole_float):
-        raise ChoreoError(f"{name} must be a whole number, got {value!r}")
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        raise ChoreoError(f"{name} must be between {lo} and {hi}, got {v}" if hi is not None
-                          else f"{name} must be at least {lo}, got {v}")
-    return v
-
+__all__ = ["LossHistory", "Session", "SessionEvents", "Take", "TakeFrames", "TrainingProgress"]
 
 class _Param:
     """A session field: validated setter, change-only emission, live regeneration for generation knobs."""
@@ -213,13 +101,13 @@ class Session:
     Close with :meth:`close` (or use ``with Session() as s:``).
     """
 
-    temperature = _Param(lambda s, v: _check_number("temperature", v, 0.0, 10.0))
-    sigma_temperature = _Param(lambda s, v: _check_number("sigma temperature", v, 0.0, 10.0))
+    temperature = _Param(lambda s, v: check_number("temperature", v, 0.0, 10.0))
+    sigma_temperature = _Param(lambda s, v: check_number("sigma temperature", v, 0.0, 10.0))
     mixture = _Param(lambda s, v: s._check_mixture(v))
-    look_back = _Param(lambda s, v: _check_int("look-back", v, 1, 10_000))
-    rng_seed = _Param(lambda s, v: _check_int("seed", v, 0, 2**63 - 1))
-    frames = _Param(lambda s, v: _check_int("frames", v, 1, 1_000_000))
-    variations = _Param(lambda s, v: _check_int("variations", v, 1, 64))
+    look_back = _Param(lambda s, v: check_int("look-back", v, 1, 10_000))
+    rng_seed = _Param(lambda s, v: check_int("seed", v, 0, 2**63 - 1))
+    frames = _Param(lambda s, v: check_int("frames", v, 1, 1_000_000))
+    variations = _Param(lambda s, v: check_int("variations", v, 1, 64))
     seed_frame = _Param(lambda s, v: s._check_seed_frame(v))
     continue_from_playhead = _Param(lambda s, v: bool(v))
     live = _Param(lambda s, v: bool(v), regenerate=False)
@@ -258,7 +146,7 @@ class Session:
             old = self._values[name]
             if isinstance(old, np.ndarray) or isinstance(value, np.ndarray):
                 same = old is value or np.array_equal(old, value)
-            elif isinstance(old, _BY_VALUE) and type(old) is type(value):
+            elif isinstance(old, BY_VALUE) and type(old) is type(value):
                 same = old == value
             else:  # motions, models, takes: a new object is a change
                 same = old is value
@@ -342,14 +230,14 @@ class Session:
     def _check_seed_frame(self, value: Any) -> int | None:
         if value is None:
             return None
-        v = _check_int("seed frame", value, 2)
+        v = check_int("seed frame", value, 2)
         clip = self._seed_clip()
         if clip is not None and v > clip.n_frames:
             raise ChoreoError(f"seed frame {v} is outside the clip (2..{clip.n_frames})")
         return v
 
     def _check_playhead(self, value: Any) -> int:
-        v = _check_int("playhead", value, 0)
+        v = check_int("playhead", value, 0)
         m = self.motion
         if m is not None and v >= m.n_frames:
             raise ChoreoError(f"playhead {v} is past the end of the clip ({m.n_frames} frames)")
@@ -565,7 +453,7 @@ class Session:
     def select_take(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
         takes = self.takes
-        i = _check_int("take", index, -len(takes), len(takes) - 1) if takes else None
+        i = check_int("take", index, -len(takes), len(takes) - 1) if takes else None
         if i is None:
             raise ChoreoError("no takes yet")
         i %= len(takes)

@@ -154,8 +154,8 @@ class RigidProjector:
     projected) parent, at the point closest to where it was:
     ``child = parent' + unit(child - parent') * length``. Tree levels are done
     one at a time, all bones of a level at once, so a call costs a handful of
-    tensor ops per depth level. Works on any batch shape ``(..., J, 3)``, on CPU
-    or CUDA tensors (NumPy arrays are accepted and returned as NumPy).
+    NumPy operations per depth level. Works on any batch shape ``(..., J, 3)`` of
+    NumPy arrays or tensors (returned as what came in).
     Joints not in any bone are left as they are. A child lying exactly on its
     new parent keeps the bone's original direction; a zero-length original bone
     (e.g. the CMU ``LHipJoint``) puts the child on its parent.
@@ -188,69 +188,37 @@ class RigidProjector:
         levels = np.array([depth_of(int(c)) for c in children], dtype=np.int64)
         self.eps = eps
         self.n_joints = int(bones.max()) + 1 if len(bones) else 0
-        self._levels = []
+        order = np.argsort(levels, kind="stable")  # bones grouped by depth, roots' children first
+        self._children = bones[order, 1]  # every child, in level order
+        self._levels = []  # (parents, children, lengths (n, 1), slice into _children) per depth
+        start = 0
         for lv in np.unique(levels):
-            sel = levels == lv
-            self._levels.append((torch.from_numpy(bones[sel, 0]), torch.from_numpy(bones[sel, 1]),
-                                 torch.from_numpy(lengths[sel])))
-        self._cache: dict = {}
-        self._np_levels: list | None = None
-
-    def _on(self, device: torch.device, dtype: torch.dtype) -> tuple[list, torch.Tensor, torch.Tensor]:
-        key = (device, dtype)
-        if key not in self._cache:
-            levels, start = [], 0
-            for p, c, ln in self._levels:
-                sl = slice(start, start + len(c))
-                start += len(c)
-                levels.append((p.to(device), c.to(device), ln.to(device, dtype)[:, None], sl))
-            all_p = torch.cat([p for p, _, _ in self._levels] or [torch.zeros(0, dtype=torch.long)])
-            all_c = torch.cat([c for _, c, _ in self._levels] or [torch.zeros(0, dtype=torch.long)])
-            self._cache[key] = (levels, all_p.to(device), all_c.to(device))
-        return self._cache[key]
+            sel = order[levels[order] == lv]
+            self._levels.append((bones[sel, 0], bones[sel, 1], lengths[sel, None], slice(start, start + len(sel))))
+            start += len(sel)
 
     def project(self, x: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-        """Return a copy of ``x`` (..., J, 3) with rigid bone lengths."""
+        """Return a copy of ``x`` (..., J, 3) with rigid bone lengths (a tensor comes back as a tensor)."""
         if x.shape[-2] < self.n_joints:
             raise ValueError(f"pose has {x.shape[-2]} joints, bones need {self.n_joints}")
-        if isinstance(x, np.ndarray):
-            return self._project_numpy(np.asarray(x))
-        if x.device.type == "cpu":  # NumPy's per-call overhead is a fraction of torch's on small arrays
-            return torch.from_numpy(self._project_numpy(x.detach().numpy()))
-        levels, all_par, all_ch = self._on(x.device, x.dtype)
-        out = x.clone()
-        if not levels:
-            return out
-        # original bone vectors: the fallback direction and the shift for a degenerate bone
-        old = x[..., all_ch, :] - x[..., all_par, :]
-        old_n = old.norm(dim=-1, keepdim=True)
-        for par, ch, ln, sl in levels:
-            parent_new = out[..., par, :]
-            child = x[..., ch, :]
-            d = child - parent_new
-            n = d.norm(dim=-1, keepdim=True)
-            bad = n <= self.eps  # child sits on its new parent: keep the bone's old direction
-            d = torch.where(bad, old[..., sl, :], d)
-            n = torch.where(bad, old_n[..., sl, :], n)
-            # with no direction at all (n still ~0) d is ~0 too and the child lands on its parent
-            out[..., ch, :] = parent_new + d * (ln / n.clamp_min(self.eps))
-        return out
+        if isinstance(x, torch.Tensor):  # computed in NumPy: per-call cost is a fraction of torch's here
+            return torch.from_numpy(self._project_numpy(x.detach().cpu().numpy())).to(x.device)
+        return self._project_numpy(np.asarray(x))
 
     def _project_numpy(self, x: np.ndarray) -> np.ndarray:
-        """The same algorithm as the torch path, for arrays on the CPU."""
-        if self._np_levels is None:
-            self._np_levels = [(p.numpy(), c.numpy(), ln.numpy()[:, None]) for p, c, ln in self._levels]
+        """Level by level, all bones of a level at once (generation runs this once per frame)."""
         out = x.copy()
-        for par, ch, ln in self._np_levels:
+        children = x[..., self._children, :]  # every child's original position, gathered once
+        for par, ch, ln, sl in self._levels:
             parent_new = out[..., par, :]
-            d = x[..., ch, :] - parent_new
-            n = np.sqrt((d * d).sum(-1, keepdims=True))
-            bad = n <= self.eps
-            if bad.any():  # child sits on its new parent: keep the bone's old direction
-                old = x[..., ch, :] - x[..., par, :]
+            d = children[..., sl, :] - parent_new
+            n = np.sqrt(np.einsum("...i,...i->...", d, d))[..., None]
+            if n.min() <= self.eps:  # a child sits on its new parent: keep the bone's old direction
+                old = children[..., sl, :] - x[..., par, :]
+                bad = n <= self.eps
                 d = np.where(bad, old, d)
                 n = np.where(bad, np.sqrt((old * old).sum(-1, keepdims=True)), n)
-            out[..., ch, :] = parent_new + d * (ln.astype(x.dtype) / np.maximum(n, self.eps))
+            out[..., ch, :] = parent_new + d * (ln / np.maximum(n, self.eps)).astype(x.dtype, copy=False)
         return out
 
     __call__ = project

@@ -14,7 +14,7 @@ from ..fileio import check_writable
 OUTPUT_TYPES = (".npz", ".svg", ".png")
 
 
-def _check_out(path: str, force: bool = True) -> Path:
+def _check_out(path: str, force: bool) -> Path:
     p = Path(path)
     if p.suffix.lower() not in OUTPUT_TYPES:
         raise ChoreoError("unknown output type (use .npz, .svg or .png)", p)
@@ -54,7 +54,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if (args.data is None) == (not args.demo):
         raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
-    check_writable(args.out, True)
+    out = Path(args.out)
+    resuming_own = args.resume is not None and Path(args.resume).resolve() in (
+        out.resolve(), out.with_suffix(".last.pt").resolve())
+    if out.exists() and not args.force and not resuming_own:
+        raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", out)
+    check_writable(out, True)
     data = synthetic_sketches(2000, seed=args.seed) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
@@ -88,7 +93,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from ..sketch.render import save_sketches
     from ..sketch.sampling import sample
 
-    out = _check_out(args.out)
+    out = _check_out(args.out, args.force)
     if args.n < 1:
         raise ChoreoError(f"--n must be at least 1, got {args.n}")
     model = load_sketch_model(args.model)
@@ -96,7 +101,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ChoreoError("this model was trained without drawing sizes: --size needs a newer model", args.model)
     sketches, ended = sample(model, args.n, temperature=args.temperature, greedy=args.greedy, seed=args.seed,
                              size=args.size, return_ended=True)
-    save_sketches(out, sketches)
+    save_sketches(out, sketches, overwrite=args.force)
     info = {"sketches": len(sketches), "ended": int(sum(ended)), "out": str(out)}
     print(json.dumps(info) if args.json else f"wrote {len(sketches)} sketches to {out}")
     return 0
@@ -109,7 +114,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     from ..sketch.sampling import complete
     from ..sketch.strokes import load_split
 
-    out = _check_out(args.out)
+    out = _check_out(args.out, args.force)
     if args.n < 1:
         raise ChoreoError(f"--n must be at least 1, got {args.n}")
     model = load_sketch_model(args.model)
@@ -121,7 +126,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     if args.points is not None:
         prefix = prefix[: max(1, args.points)]
     endings = complete(model, prefix, args.n, temperature=args.temperature, seed=args.seed)
-    save_sketches(out, endings)
+    save_sketches(out, endings, overwrite=args.force)
     info = {"endings": len(endings), "prefix_points": len(prefix), "out": str(out)}
     text = f"wrote {len(endings)} endings of a {len(prefix)}-point start to {out}"
     print(json.dumps(info) if args.json else text)
@@ -160,6 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="Sketch-RNN .npz (train/valid/test splits), .npy, an .svg drawing or a folder of them")
     t.add_argument("--demo", action="store_true", help="train on procedural demo shapes instead")
     t.add_argument("--out", required=True, help="checkpoint to write (.pt)")
+    t.add_argument("--force", action="store_true", help="replace an existing --out checkpoint")
     t.add_argument("--minutes", type=float, default=None, help="time budget (default 4)")
     t.add_argument("--epochs", type=float, default=None, help="passes over the training sketches instead")
     t.add_argument("--batch", type=int, default=None, help="sketches per step (default 64)")
@@ -182,6 +188,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--size", type=float, nargs=2, metavar=("W", "H"), default=None,
                    help="width and height to aim for, in the data's units (default: sizes of training drawings)")
     g.add_argument("--out", required=True, help=".npz (stroke-3), .svg or .png (grid)")
+    g.add_argument("--force", action="store_true", help="replace an existing --out file")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
 
@@ -195,6 +202,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--temperature", type=float, default=0.4)
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--out", required=True, help=".npz, .svg or .png")
+    c.add_argument("--force", action="store_true", help="replace an existing --out file")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_complete)
 

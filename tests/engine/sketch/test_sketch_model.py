@@ -180,6 +180,14 @@ def test_cli_eval_json_and_bad_inputs(tmp_path, capsys):
     assert main(["sketch", "generate", str(ckpt), "--out", str(tmp_path / "x.gif")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "Traceback" not in err
+    # an existing file is never replaced without --force, a checkpoint included
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"my drawing")
+    assert main(["sketch", "generate", str(ckpt), "--n", "2", "--out", str(mine)]) == 2
+    assert main(["sketch", "train", "--demo", "--out", str(ckpt), "--epochs", "0.1", "--quiet"]) == 2
+    assert "already exists" in capsys.readouterr().err and mine.read_bytes() == b"my drawing"
+    assert main(["sketch", "generate", str(ckpt), "--n", "2", "--out", str(mine), "--force"]) == 0
+    assert mine.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bench_reports_both_loops():
