@@ -70,6 +70,7 @@ from .session_state import (
     check_number,
 )
 from .training import TrainConfig, TrainEvent, TrainResult
+from .training import preload as preload_training
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
 
 __all__ = ["LossHistory", "Session", "SessionEvents", "Take", "TakeFrames", "TrainingProgress"]
@@ -137,6 +138,7 @@ class Session:
         self.worker.generation_finished.connect(self._on_generation_done)
         self.worker.error.connect(self._on_error)
         self._closed = False
+        preload_training()
 
     # -- state plumbing --------------------------------------------------------------
 

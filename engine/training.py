@@ -151,6 +151,15 @@ def _lr_at(config: TrainConfig, step: int, fraction: float) -> float:
     return config.lr * warm * cosine
 
 
+def preload() -> None:
+    """Import what building the first optimizer imports lazily (``torch._dynamo``, 0.1-1 s).
+
+    Interactive front ends call this at start-up: inside a training thread that import holds
+    the GIL in chunks of ~100 ms and freezes the UI thread right after the Train click.
+    """
+    import torch._dynamo  # noqa: F401
+
+
 def fit(
     task: Task,
     config: TrainConfig,
