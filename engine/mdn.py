@@ -155,17 +155,19 @@ class DiagMixtureSampler:
     Generation draws one frame per network step. Only the mixture weights and the chosen
     component's mean and spread are computed (``k + 2 * dim`` of the head's
     ``k * (1 + 2 * dim)`` outputs), and NumPy's per-call cost is a fraction of torch's on
-    arrays this small. The weights are read from the head (no copy on the CPU).
+    arrays this small. Each component's mean and log-spread rows are copied next to each
+    other once, so a draw reads one contiguous block of weights.
     """
 
     def __init__(self, head: DiagGaussianMixtureHead) -> None:
         k, d = head.k, head.dim
         w = head.proj.weight.detach().float().cpu().numpy()
         b = head.proj.bias.detach().float().cpu().numpy()
-        self.k, self.log_sigma_range = k, head.log_sigma_range
+        self.k, self.dim, self.log_sigma_range = k, d, head.log_sigma_range
         self.w_logits, self.b_logits = w[:k], b[:k]
-        self.w_mu, self.b_mu = w[k : k + k * d].reshape(k, d, -1), b[k : k + k * d].reshape(k, d)
-        self.w_ls, self.b_ls = w[k + k * d :].reshape(k, d, -1), b[k + k * d :].reshape(k, d)
+        # (k, 2 * dim, in_features): component i's mean rows, then its log-spread rows
+        self.w_comp = np.concatenate([w[k : k + k * d].reshape(k, d, -1), w[k + k * d :].reshape(k, d, -1)], 1)
+        self.b_comp = np.concatenate([b[k : k + k * d].reshape(k, d), b[k + k * d :].reshape(k, d)], 1)
 
     def __call__(self, h: np.ndarray, temperature: float = 1.0, sigma_temperature: float = 1.0,
                  mixture: MixtureChoice = "auto", rng: np.random.Generator | None = None) -> np.ndarray:
@@ -185,11 +187,11 @@ class DiagMixtureSampler:
             idx = np.minimum((cdf < rng.random(len(h))[:, None] * cdf[:, -1:]).sum(-1), self.k - 1)
         else:
             raise ValueError(f"mixture must be 'auto', 'argmax' or a component index, got {mixture!r}")
-        mu = np.stack([self.w_mu[i] @ x + self.b_mu[i] for i, x in zip(idx, h, strict=True)]).astype(np.float64)
+        out = np.stack([self.w_comp[i] @ x + self.b_comp[i] for i, x in zip(idx, h, strict=True)])
+        mu = out[:, : self.dim].astype(np.float64)
         if sigma_temperature <= 0:
             return mu
-        ls = np.stack([self.w_ls[i] @ x + self.b_ls[i] for i, x in zip(idx, h, strict=True)])
-        sigma = np.exp(np.clip(ls, *self.log_sigma_range)) * math.sqrt(sigma_temperature)
+        sigma = np.exp(np.clip(out[:, self.dim :], *self.log_sigma_range)) * math.sqrt(sigma_temperature)
         return mu + rng.standard_normal(mu.shape) * sigma
 
 

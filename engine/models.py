@@ -114,8 +114,7 @@ class DanceModel(nn.Module):
             state = (zeros, zeros)
         hs, cs = [], []
         h = x
-        for layer in range(lstm.num_layers):
-            w = [getattr(lstm, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        for layer, w in enumerate(lstm.all_weights):  # [w_ih, w_hh, b_ih, b_hh] per layer
             h, c = torch.lstm_cell(h, (state[0][layer], state[1][layer]), *w)
             hs.append(h)
             cs.append(c)

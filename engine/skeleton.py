@@ -217,8 +217,10 @@ class RigidProjector:
                 old = children[..., sl, :] - x[..., par, :]
                 bad = n <= self.eps
                 d = np.where(bad, old, d)
-                n = np.where(bad, np.sqrt((old * old).sum(-1, keepdims=True)), n)
-            out[..., ch, :] = parent_new + d * (ln / np.maximum(n, self.eps)).astype(x.dtype, copy=False)
+                n = np.maximum(np.where(bad, np.sqrt((old * old).sum(-1, keepdims=True)), n), self.eps)
+            d *= ln / n
+            d += parent_new
+            out[..., ch, :] = d
         return out
 
     __call__ = project
