@@ -76,7 +76,9 @@ class SketchConfig:
 # So the decoder sees the box of the points drawn so far (distances from the pen to its edges)
 # and the width and height of the whole drawing it is making -- during training the drawing's
 # own, when sampling one drawn from the training set's sizes (kept in the checkpoint) or given
-# by the caller. Size becomes a condition the model follows, like z, instead of a guess.
+# by the caller. Size becomes a condition the model follows, like z, instead of a guess. With
+# both, four trainings put that median between 1 % and 6 % below the data's (cats) and all but
+# one of 32 sample sets inside the data's 5-95 % band; validation loss also improved.
 #
 # ``end_after_lift``: in stroke-5 data the end-of-sketch row always follows a point after which
 # the pen was lifted (the drawing is over when the pen is off the paper; training sketches are

@@ -56,8 +56,9 @@ def _drawing_size(model: SketchRNN, n: int, size: np.ndarray | Sequence[float] |
         return None
     if size is not None:
         out = torch.as_tensor(np.asarray(size, np.float32) / model.scale, device=device).reshape(-1, 2)
-        if not bool(torch.isfinite(out).all()) or bool((out < 0).any()):
-            raise ChoreoError(f"drawing size must be finite widths and heights >= 0, got {np.asarray(size)}")
+        if not bool(torch.isfinite(out).all()) or bool((out < 0).any()) or len(out) not in (1, n):
+            raise ChoreoError(f"drawing size must be one (width, height) >= 0 or one per drawing, "
+                              f"got {np.asarray(size).tolist()}"[:200])
         return out.expand(n, 2)
     idx = torch.randint(len(model.sizes), (n,), generator=g, device=device)
     return model.sizes.to(device)[idx]

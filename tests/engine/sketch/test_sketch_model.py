@@ -287,4 +287,6 @@ def test_size_input_follows_the_size_asked_for(tmp_path):
     assert kept.shape == (30, 2) and np.allclose(np.sort(kept, 0), np.sort(sizes_of(data["train"]), 0), atol=1e-3)
     with pytest.raises(ChoreoError, match="drawing size"):
         sample(loaded, 2, size=[-1.0, 5.0])
+    with pytest.raises(ChoreoError, match="drawing size"):
+        sample(loaded, 2, size=[[1.0, 2.0]] * 3)
     assert len(sample(loaded, 2, size=[200.0, 150.0], max_points=10)) == 2
