@@ -72,7 +72,8 @@ class SketchConfig:
 # the drawing already is nor how big it is meant to be. A 4-minute decoder learns the size of the
 # drawings in a set only roughly, and that error changes from one training to the next: on a
 # Quick, Draw!-like set (larger side 255) the median size of samples at temperature 0.4 landed
-# anywhere from 6 % below to 5 % above the data's median over nine trainings of the same recipe.
+# anywhere from 5 % below to 5 % above the data's median over five trainings without these inputs
+# (two of them had sample sets outside the data's 5-95 % band).
 # So the decoder sees the box of the points drawn so far (distances from the pen to its edges)
 # and the width and height of the whole drawing it is making -- during training the drawing's
 # own, when sampling one drawn from the training set's sizes (kept in the checkpoint) or given
