@@ -43,7 +43,7 @@ from PIL import GifImagePlugin, Image
 from .errors import ChoreoError
 from .fileio import atomic_path, check_writable
 from .motion import Motion
-from .render import FigureRenderer, guess_up_axis
+from .render import FigureRenderer, motion_up_axis
 
 Progress = Callable[[int, int], None]
 DATA_FORMATS = (".npy", ".npz", ".csv", ".json")
@@ -164,7 +164,7 @@ def _write_json(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None
         "fps": fps,
         "joint_names": [str(n) for n in m.joint_names],
         "bones": np.asarray(m.bones, dtype=np.int64).tolist(),
-        "up_axis": guess_up_axis(pos) if not str(m.source).lower().endswith(".bvh") else "y",
+        "up_axis": motion_up_axis(m),
         "layout": "frames-first",
         "frames": np.round(np.nan_to_num(pos), decimals).tolist(),
     }

@@ -33,6 +33,7 @@ class Motion:
                  ``"joints-first"`` (J, F, 3); exports use it by default.
     layout_note: what auto-detection decided and why (for ``choreo info``).
     fps_note:    where ``fps`` came from (argument, file, or assumed default).
+    up_axis:     "y", "-z", ... when known; empty when it has to be guessed (``render.motion_up_axis``).
     """
 
     positions: np.ndarray
@@ -43,6 +44,7 @@ class Motion:
     layout: str = "frames-first"
     layout_note: str = ""
     fps_note: str = ""
+    up_axis: str = ""  # which axis points up when known ("y" for BVH; a generated take copies its source's)
 
     def __post_init__(self) -> None:
         self.positions = np.asarray(self.positions, dtype=np.float32)
@@ -440,6 +442,7 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         layout=lay,
         layout_note=note,
         fps_note=fps_note,
+        up_axis="y" if ext == ".bvh" else "",  # BVH's convention
     )
 
 

@@ -74,6 +74,16 @@ def guess_up_axis(positions: np.ndarray) -> str:
     return sign + "xyz"[axis]
 
 
+def known_up_axis(motion: Motion) -> str | None:
+    """The up axis a clip says it has (``Motion.up_axis``, or ``"y"`` for a BVH source), else None."""
+    return motion.up_axis or ("y" if str(motion.source).lower().endswith(".bvh") else None)
+
+
+def motion_up_axis(motion: Motion) -> str:
+    """The up axis of a clip: the known one, else ``guess_up_axis`` on up to ~256 of its frames."""
+    return known_up_axis(motion) or guess_up_axis(motion.positions[:: max(1, motion.n_frames // 256)])
+
+
 def _normalise_up(up: str) -> str:
     up = up.strip().lower().lstrip("+")
     if up not in _TO_WORLD:
@@ -165,9 +175,8 @@ class FigureRenderer:
             if r.ndim != 3 or r.shape[2] != 3:
                 raise ValueError(f"positions must be (frames, joints, 3), got {r.shape}")
         if up_axis is None:
-            is_bvh = first is not None and str(first.source).lower().endswith(".bvh")
             same = [r for r in raw if r.shape[1] == raw[0].shape[1]]
-            up_axis = "y" if is_bvh else guess_up_axis(np.concatenate(same))
+            up_axis = (known_up_axis(first) if first is not None else None) or guess_up_axis(np.concatenate(same))
         self.up_axis = _normalise_up(up_axis)
         to_world = _TO_WORLD[self.up_axis]
 

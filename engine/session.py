@@ -59,6 +59,7 @@ from .errors import ChoreoError
 from .mdn import MixtureChoice
 from .models import DanceConfig, DanceModel
 from .motion import Motion, load_motion
+from .render import motion_up_axis
 from .session_state import (
     BY_VALUE,
     LossHistory,
@@ -488,7 +489,7 @@ class Session:
         ref = self._seed_clip()
         pos = take.positions[variation, : take.frames_ready]
         kw = {} if ref is None else dict(fps=ref.fps, joint_names=list(ref.joint_names), bones=ref.bones,
-                                         layout=ref.layout)
+                                         layout=ref.layout, up_axis=motion_up_axis(ref))
         return Motion(pos, source=f"take {take.id}", **kw)
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:

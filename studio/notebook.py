@@ -519,10 +519,7 @@ class StudioWidget(W.VBox):
         due = time.monotonic() - self._take_r_time >= STREAM_REFRAME_S or take.status != "generating"
         if self._take_r is None or stale or (key != self._take_r_key and due):
             motions = [self.session.take_motion(index, v) for v in range(take.positions.shape[0])]
-            up = None
-            if self._clip_r is not None and self.session.motion.n_joints == motions[0].n_joints:
-                up = self._clip_r.up_axis
-            self._take_r = FigureRenderer(motions, size=self.view_size, up_axis=up)
+            self._take_r = FigureRenderer(motions, size=self.view_size)  # takes carry their source's up axis
             self._take_r_key, self._take_r_time = key, time.monotonic()
         return self._take_r
 

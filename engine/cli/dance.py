@@ -17,6 +17,7 @@ from ..fileio import next_free_path
 from ..generation import DanceGenerator
 from ..models import DanceConfig, DanceModel
 from ..motion import Motion, load_motion
+from ..render import motion_up_axis
 from ..skeleton import integrity
 from ..training import TrainConfig
 from .dance_info import add_info_parser
@@ -145,8 +146,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         close()
     seconds = time.perf_counter() - t0
     takes = [frames] if args.variations == 1 else list(frames)
+    up = motion_up_axis(seed)  # a take stands the way its source stands (guessing on a take can flip it)
     motions = [Motion(t, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                      source=f"generated from {args.model}", layout=seed.layout) for t in takes]
+                      source=f"generated from {args.model}", layout=seed.layout, up_axis=up) for t in takes]
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:

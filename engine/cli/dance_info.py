@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from ..motion import LAYOUTS, Motion, load_motion
-from ..render import guess_up_axis
+from ..render import motion_up_axis
 from ..skeleton import frame_speeds, motion_skeleton
 
 AXES = "xyz"
@@ -19,7 +19,7 @@ def motion_info(motion: Motion) -> dict:
     bones, _ = motion_skeleton(motion)
     flat = motion.positions.reshape(-1, 3)
     speed = float(frame_speeds(motion.positions).mean())
-    up = guess_up_axis(motion.positions[:: max(1, motion.n_frames // 256)])  # the renderer's guess, signed
+    up = motion_up_axis(motion)  # what the renderer uses, signed
     k = AXES.index(up.lstrip("-"))
     height = float(np.median(motion.positions[..., k].max(1) - motion.positions[..., k].min(1)))
     return {

@@ -12,6 +12,7 @@ from ..errors import ChoreoError
 from ..export import export_formats, export_motion
 from ..fileio import next_free_path
 from ..motion import load_motion
+from ..render import motion_up_axis
 from .progress import count_bar
 
 DEMO_FRAMES = 600
@@ -66,7 +67,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     gen = DanceGenerator(model, rng=args.seed, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
     frames = gen.generate(args.frames)
     take = Motion(frames, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                  source="demo take", layout=seed.layout)
+                  source="demo take", layout=seed.layout, up_axis=motion_up_axis(seed))
     progress, close = count_bar(args.frames, f"writing {out.name}")
     try:
         path = export_motion(take, out, overwrite=args.force, progress=progress)

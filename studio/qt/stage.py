@@ -50,10 +50,10 @@ def figure_color(index: int) -> tuple[float, float, float, float]:
 class WorldFrame:
     """Maps data coordinates to the stage: up axis to +z, floor at 0, body about 1 unit tall."""
 
-    def __init__(self, positions: np.ndarray) -> None:
+    def __init__(self, positions: np.ndarray, up: str | None = None) -> None:
         pos = np.asarray(positions, np.float64)
         sub = pos[:: max(1, len(pos) // 400)]
-        self.up = guess_up_axis(sub)
+        self.up = up or guess_up_axis(sub)
         self.rot = _UP_TO_Z[self.up]
         w = sub @ self.rot.T
         w = w[np.isfinite(w).all(axis=(1, 2))] if np.isfinite(w).any() else np.zeros((1, 1, 3))
@@ -248,8 +248,9 @@ class StageView(QWidget):
         """True when there is something to show."""
         return self._source is not None or self._take_raw is not None
 
-    def set_source(self, positions: np.ndarray | None, bones: np.ndarray) -> None:
-        """The shown clip ``(frames, joints, 3)`` (data coordinates) and its bones; None clears."""
+    def set_source(self, positions: np.ndarray | None, bones: np.ndarray, up: str | None = None) -> None:
+        """The shown clip ``(frames, joints, 3)`` (data coordinates), its bones and up axis (default:
+        guessed); None clears."""
         self._take_raw = None
         self._take_world_cache.clear()
         if positions is None:
@@ -258,7 +259,7 @@ class StageView(QWidget):
             self._stack.setCurrentIndex(0)
             self.stage.set_visible(False)
             return
-        self._world = WorldFrame(positions)
+        self._world = WorldFrame(positions, up)
         self._source = self._world.apply(positions)
         self.stage.set_bones(bones)
         self._stack.setCurrentIndex(1)

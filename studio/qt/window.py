@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWid
 
 from engine.errors import ChoreoError
 from engine.motion import LOADABLE, Motion, load_motion
+from engine.render import motion_up_axis
 from engine.session import Session, TakeFrames
 from engine.worker import WorkerError
 
@@ -189,7 +190,7 @@ class MainWindow(QMainWindow):
         bones = np.asarray(self.session.skeleton).reshape(-1, 2)
         if len(bones) and bones.max() >= m.n_joints:  # the motion event comes before its skeleton's
             bones = m.bones
-        self.stage.set_source(m.positions, bones)
+        self.stage.set_source(m.positions, bones, motion_up_axis(m))
         name = Path(m.source).name if m.source and not m.source.startswith("synthetic") else m.source or "clip"
         self.setWindowTitle(f"Choreo Studio — {name}")
         self._show_take()

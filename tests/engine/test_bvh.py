@@ -86,7 +86,7 @@ def test_load_motion_bvh(tmp_path):
     p = tmp_path / "tiny.bvh"
     p.write_text(tiny())
     m = load_motion(p)
-    assert m.fps == 25.0 and m.fps_note == "from the file"
+    assert m.fps == 25.0 and m.fps_note == "from the file" and m.up_axis == "y"  # BVH: Y up
     assert m.joint_names == ["root", "a", "a_end", "b"] and len(m.bones) == 3
     assert load_motion(p, fps=50).fps == 50
 

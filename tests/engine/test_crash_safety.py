@@ -57,7 +57,7 @@ TRAINER = textwrap.dedent('''
     train(synthetic_dancer(frames=600, fps=30.0, seed=0), out,
           model_config=DanceConfig(hidden=16, layers=1, mixtures=2),
           config=TrainConfig(minutes=1, batch=4, seq_len=16, val_every=5, checkpoint_every_s=0.2,
-                             device="cpu", precision="fp32"),
+                             patience=10**6, device="cpu", precision="fp32"),  # runs until killed
           on_event=on_event, resume=resume)
 ''')
 

@@ -13,7 +13,7 @@ import engine.export as export_mod
 from engine.errors import ChoreoError
 from engine.export import export_formats, export_motion
 from engine.motion import Motion
-from engine.render import BACKGROUND, FigureRenderer, guess_up_axis
+from engine.render import BACKGROUND, FigureRenderer, guess_up_axis, motion_up_axis
 from engine.synthetic import synthetic_dancer, synthetic_markers
 
 
@@ -179,3 +179,16 @@ def test_roundtrip_through_load_motion(tmp_path, suffix: str) -> None:
         assert back.layout == "joints-first"
     else:
         assert back.joint_names == m.joint_names
+
+
+def test_a_take_stands_the_way_its_source_stands(tmp_path, clip: Motion) -> None:
+    """A generated take can fool the up-axis guess (a weak model's dancer drifts and folds); takes copy
+    the source's known or guessed up axis, and renderer and exports use it."""
+    upside_down = clip.positions * np.array([1.0, -1.0, 1.0], np.float32)  # what the guess would see
+    assert guess_up_axis(upside_down) == "-y"
+    take = Motion(upside_down, up_axis=motion_up_axis(clip))
+    assert motion_up_axis(clip) == "y" and FigureRenderer([take]).up_axis == "y"
+    export_motion(take, tmp_path / "t.json")
+    assert json.loads((tmp_path / "t.json").read_text())["up_axis"] == "y"
+    bvh = Motion(clip.positions, source="dance.bvh")  # BVH's convention, no guessing
+    assert motion_up_axis(bvh) == "y" and FigureRenderer([Motion(upside_down, source="x.bvh")]).up_axis == "y"
