@@ -16,7 +16,7 @@ import torch
 
 from .errors import ChoreoError
 from .mdn import DiagMixtureSampler, MixtureChoice
-from .models import DanceModel
+from .models import DanceModel, NumpyLSTM
 from .motion import Motion
 from .representation import raw_features
 from .skeleton import RigidProjector
@@ -89,6 +89,8 @@ class DanceGenerator:
         self.device = model.device
         self._rng = np.random.default_rng(rng)
         self._sampler = DiagMixtureSampler(model.head)
+        # on the CPU the LSTM steps in NumPy too; elsewhere (CUDA) torch steps it on the device
+        self._numpy_lstm = NumpyLSTM.for_model(model) if self.device.type == "cpu" else None
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
@@ -127,8 +129,9 @@ class DanceGenerator:
         x = torch.from_numpy(self.codec.encode_inputs(feats)[-steps:]).to(self.device)
         x = x.unsqueeze(0).expand(self.variations, -1, -1).contiguous()
         with torch.no_grad():
-            h, self._state = self.model.lstm(x)
+            h, state = self.model.lstm(x)
         self._h = h[:, -1].float().cpu().numpy()  # the head's input for the next frame
+        self._state = state if self._numpy_lstm is None else tuple(s.float().cpu().numpy() for s in state)
         self._feats = np.repeat(feats[-1:], self.variations, 0)
         key = window[-1].astype(np.float64)
         self._centre = np.repeat(key.mean(0)[None], self.variations, 0)
@@ -137,8 +140,9 @@ class DanceGenerator:
     def _network_step(self) -> np.ndarray:
         """Sample the next keyframe ``(V, J, 3)`` (float64) and advance the LSTM.
 
-        Everything around the LSTM runs in NumPy on the CPU: one frame at a time these are
-        dozens of tiny array operations, where torch's per-call cost would dominate.
+        Everything runs in NumPy on the CPU (the LSTM too, unless the model is on a GPU): one
+        frame at a time these are dozens of tiny array operations, where torch's per-call cost
+        would dominate.
         """
         y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
         feats = self.codec.decode_step(self._feats, y)
@@ -158,10 +162,13 @@ class DanceGenerator:
                 centre = self._centre + vel
         self._feats = np.concatenate([pose.reshape(len(pose), -1), vel], axis=1)
         self._centre = centre
-        x = torch.from_numpy(self.codec.encode_inputs(self._feats)).to(self.device)
-        with torch.no_grad():
-            h, self._state = self.model.step_hidden(x, self._state)
-        self._h = h.float().cpu().numpy()
+        x = self.codec.encode_inputs(self._feats)
+        if self._numpy_lstm is not None:
+            self._h, self._state = self._numpy_lstm.step(x, self._state)
+        else:
+            with torch.no_grad():
+                h, self._state = self.model.step_hidden(torch.from_numpy(x).to(self.device), self._state)
+            self._h = h.float().cpu().numpy()
         return pose + centre[:, None]
 
     def step(self) -> np.ndarray:

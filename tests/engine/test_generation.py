@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine import ChoreoError, DanceGenerator, DanceModel
+from engine import ChoreoError, DanceConfig, DanceGenerator, DanceModel
+from engine.models import NumpyLSTM
 from engine.skeleton import bone_lengths
 
 
@@ -88,3 +89,21 @@ def test_bad_seed_and_seed_frame(model):
         DanceGenerator(model, seed=np.zeros((50, 3, 3), np.float32))
     with pytest.raises(ChoreoError, match="outside"):
         DanceGenerator(model, seed_frame=10**6)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_numpy_lstm_step_matches_the_torch_step(batch):
+    """Generation on the CPU steps the LSTM in NumPy: it must be the model's own step."""
+    torch.manual_seed(0)
+    model = DanceModel(DanceConfig(n_joints=5, hidden=16, layers=2, mixtures=2)).eval()
+    x = torch.randn(batch, model.config.frame_dim)
+    state = (torch.randn(2, batch, 16), torch.randn(2, batch, 16))
+    want_h, (want_hs, want_cs) = model.step_hidden(x, state)
+    step = NumpyLSTM.for_model(model)
+    h, (hs, cs) = step.step(x.numpy(), (state[0].numpy(), state[1].numpy()))
+    assert np.allclose(h, want_h.numpy(), atol=1e-5)
+    assert np.allclose(hs, want_hs.numpy(), atol=1e-5) and np.allclose(cs, want_cs.numpy(), atol=1e-5)
+    assert NumpyLSTM.for_model(model) is step  # built once per set of weights
+    with torch.no_grad():
+        model.lstm.weight_hh_l0.mul_(0.5)  # weights changed in place: rebuilt
+    assert NumpyLSTM.for_model(model) is not step
