@@ -142,7 +142,7 @@ class NumpyLSTM:
 
     Per frame each layer is one matrix-vector product over ``[input, h]`` and a few
     element-wise operations; NumPy's per-call cost is a fraction of torch's at this size
-    (three ``torch.lstm_cell`` calls take ~2.5x as long as this whole step). The weights
+    (three ``torch.lstm_cell`` calls take 2.3-2.5x as long as this whole step). The weights
     are copied once, ``[W_ih | W_hh]`` side by side and transposed, by ``for_model``.
     State is ``(h, c)``, each ``(layers, batch, hidden)`` float32, like the torch path's.
     """
