@@ -18,6 +18,7 @@ from .errors import ChoreoError
 from .mdn import DiagMixtureSampler, MixtureChoice
 from .models import DanceModel, NumpyLSTM
 from .motion import Motion
+from .render import guess_up_axis, motion_up_axis
 from .representation import raw_features
 from .skeleton import RigidProjector
 
@@ -38,7 +39,9 @@ class DanceGenerator:
     rng:               seed for reproducible takes.
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
-    stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area.
+    stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
+                       keep the body's lowest point within the seed clip's range of heights
+                       (no floating up, no sinking through the floor).
 
     Parameter changes take effect at the next network step (the next frame, or within
     ``frame_step`` frames for data faster than the model's rate).
@@ -98,9 +101,26 @@ class DanceGenerator:
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
         self._stage_lo = (self.codec.stage_lo - margin).astype(np.float64)
         self._stage_hi = (self.codec.stage_hi + margin).astype(np.float64)
+        self._floor = self._floor_band(seed)
         self._pending: list[np.ndarray] = []  # interpolated frames not handed out yet
         self.frames_generated = 0
         self._prime()
+
+    def _floor_band(self, seed: Motion | np.ndarray) -> tuple[int, float, float, float]:
+        """(up axis, its sign, lowest and highest height of the body's lowest point in the seed clip).
+
+        The body centre moves by integrated velocities, so its height drifts over a long take
+        while the pose says nothing about the floor: the dancer floats or sinks. The seed clip
+        shows how high the lowest joint goes (feet on the floor, jumps); the take is held there.
+        """
+        up = motion_up_axis(seed) if isinstance(seed, Motion) else guess_up_axis(self.seed_positions)
+        axis, sign = "xyz".index(up[-1]), -1.0 if up.startswith("-") else 1.0
+        pos = self.seed_positions.astype(np.float64)
+        lowest = (sign * pos[..., axis]).min(1)
+        lo, hi = np.percentile(lowest, [1, 99])
+        body = float(np.median(np.ptp(sign * pos[..., axis], axis=1)))
+        margin = STAGE_MARGIN * (hi - lo) + 0.01 * body
+        return axis, sign, float(lo - margin), float(hi + margin)
 
     @property
     def mixture(self) -> MixtureChoice:
@@ -156,9 +176,19 @@ class DanceGenerator:
             vel = vel + shift
         centre = self._centre + vel
         if self.stay_on_stage:
-            out = (centre < self._stage_lo) | (centre > self._stage_hi)
-            if out.any():
-                vel = np.where(out, -vel, vel)  # bounce back towards the stage
+            axis, sign, floor_lo, floor_hi = self._floor
+            lowest = (sign * (pose[..., axis] + centre[:, axis, None])).min(1)
+            lift = np.clip(lowest, floor_lo, floor_hi) - lowest  # back into the seed's range of heights
+            if lift.any():
+                vel = vel.copy()
+                vel[:, axis] += sign * lift
+                centre = self._centre + vel
+            # across the floor, turn back only what moves further out (a centre already outside and
+            # coming back keeps going); height is the floor band's business
+            outward = ((centre < self._stage_lo) & (vel < 0)) | ((centre > self._stage_hi) & (vel > 0))
+            outward[:, axis] = False
+            if outward.any():
+                vel = np.where(outward, -vel, vel)  # bounce back towards the stage
                 centre = self._centre + vel
         self._feats = np.concatenate([pose.reshape(len(pose), -1), vel], axis=1)
         self._centre = centre
