@@ -24,6 +24,16 @@ def check_writable(path: str | Path, overwrite: bool = True) -> Path:
     return path
 
 
+def check_checkpoint_out(path: str | Path, overwrite: bool, resume: str | Path | None) -> Path:
+    """A training ``--out``: refuse an existing file unless replacing it or resuming that very run."""
+    path = Path(path)
+    resuming_own = resume is not None and Path(resume).resolve() in (
+        path.resolve(), path.with_suffix(".last.pt").resolve())
+    if path.exists() and not overwrite and not resuming_own:
+        raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", path)
+    return path
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.

@@ -16,7 +16,7 @@ import torch
 
 from .errors import ChoreoError
 from .mdn import DiagMixtureSampler, MixtureChoice
-from .models import DanceModel, NumpyLSTM
+from .models import DanceModel, NumpyLSTM, numpy_twin
 from .motion import Motion
 from .render import guess_up_axis, motion_up_axis
 from .representation import raw_features
@@ -91,9 +91,9 @@ class DanceGenerator:
         self.rigid, self.stay_on_stage = rigid, stay_on_stage
         self.device = model.device
         self._rng = np.random.default_rng(rng)
-        self._sampler = DiagMixtureSampler(model.head)
+        self._sampler = numpy_twin(model.head, DiagMixtureSampler)
         # on the CPU the LSTM steps in NumPy too; elsewhere (CUDA) torch steps it on the device
-        self._numpy_lstm = NumpyLSTM.for_model(model) if self.device.type == "cpu" else None
+        self._numpy_lstm = numpy_twin(model.lstm, NumpyLSTM) if self.device.type == "cpu" else None
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )

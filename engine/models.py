@@ -6,9 +6,10 @@ their own config (see ``engine.checkpoint``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .representation import MotionCodec
 
 LSTMState = tuple[Tensor, Tensor]
+T = TypeVar("T")
 LOOK_BACK_STEPS = 32  # default priming length, in network steps
 
 
@@ -137,13 +139,26 @@ class DanceModel(nn.Module):
         return load_dance_model(path, device)
 
 
+def numpy_twin(module: nn.Module, build: Callable[[nn.Module], T]) -> T:
+    """``build(module)``, made once per set of the module's weights and kept on it.
+
+    For NumPy copies of weights (``NumpyLSTM``, ``DiagMixtureSampler``): a new generator per
+    live parameter change reuses them, and changing the weights in place rebuilds them.
+    """
+    key = tuple((p.data_ptr(), p._version) for p in module.parameters())
+    cache = module.__dict__.setdefault("_numpy_twins", {})
+    if build not in cache or cache[build][0] != key:
+        cache[build] = (key, build(module))
+    return cache[build][1]
+
+
 class NumpyLSTM:
     """``DanceModel.step_hidden`` in NumPy, for generating one frame at a time on the CPU.
 
     Per frame each layer is one matrix-vector product over ``[input, h]`` and a few
     element-wise operations; NumPy's per-call cost is a fraction of torch's at this size
     (three ``torch.lstm_cell`` calls take 2.3-2.5x as long as this whole step). The weights
-    are copied once, ``[W_ih | W_hh]`` side by side and transposed, by ``for_model``.
+    are copied once, ``[W_ih | W_hh]`` side by side and transposed (``numpy_twin`` keeps one per model).
     State is ``(h, c)``, each ``(layers, batch, hidden)`` float32, like the torch path's.
     """
 
@@ -153,16 +168,6 @@ class NumpyLSTM:
         for w_ih, w_hh, b_ih, b_hh in lstm.all_weights:
             w = torch.cat([w_ih, w_hh], 1).detach().float().cpu().numpy()
             self.layers.append((np.ascontiguousarray(w.T), (b_ih + b_hh).detach().float().cpu().numpy()))
-
-    @staticmethod
-    def for_model(model: DanceModel) -> NumpyLSTM:
-        """The model's NumPy step, built once per set of weights (in-place changes rebuild it)."""
-        key = tuple((p.data_ptr(), p._version) for p in model.lstm.parameters())
-        cached = model.__dict__.get("_numpy_lstm")
-        if cached is None or cached[0] != key:
-            cached = (key, NumpyLSTM(model.lstm))
-            model.__dict__["_numpy_lstm"] = cached
-        return cached[1]
 
     def step(self, x: np.ndarray, state: tuple[np.ndarray, np.ndarray]
              ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:

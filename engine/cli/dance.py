@@ -13,7 +13,7 @@ import torch
 
 from ..dance_training import train
 from ..errors import ChoreoError
-from ..fileio import next_free_path
+from ..fileio import check_checkpoint_out, next_free_path
 from ..generation import DanceGenerator
 from ..models import DanceConfig, DanceModel
 from ..motion import Motion, load_motion
@@ -77,11 +77,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from ..motion import load_motions
 
     motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
-    out = Path(args.out) if args.out else Path(Path(args.data[0]).stem + ".pt")
-    resuming_own = args.resume is not None and Path(args.resume).resolve() in (
-        out.resolve(), out.with_suffix(".last.pt").resolve())
-    if out.exists() and not args.force and not resuming_own:
-        raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", out)
+    out = check_checkpoint_out(args.out or Path(args.data[0]).stem + ".pt", args.force, args.resume)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
     config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,

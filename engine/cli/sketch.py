@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import ChoreoError
-from ..fileio import check_writable
+from ..fileio import check_checkpoint_out, check_writable
 
 OUTPUT_TYPES = (".npz", ".svg", ".png")
 
@@ -54,12 +54,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if (args.data is None) == (not args.demo):
         raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
-    out = Path(args.out)
-    resuming_own = args.resume is not None and Path(args.resume).resolve() in (
-        out.resolve(), out.with_suffix(".last.pt").resolve())
-    if out.exists() and not args.force and not resuming_own:
-        raise ChoreoError("already exists (use --force to replace it, or --resume to continue it)", out)
-    check_writable(out, True)
+    check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
     data = synthetic_sketches(2000, seed=args.seed) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}

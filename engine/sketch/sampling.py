@@ -16,7 +16,7 @@ from torch import Tensor
 from ..errors import ChoreoError
 from ..mdn import sample_bivariate
 from .model import DecoderState, SketchRNN
-from .strokes import drawing_sizes, normalize, stroke3_to_stroke5, to_data_units
+from .strokes import drawing_sizes, normalize, sketch_sizes, stroke3_to_stroke5, to_data_units
 
 MAX_POINTS = 250  # a sample that has not ended after this many points is cut (and counts as unfinished)
 
@@ -38,11 +38,6 @@ def encode(model: SketchRNN, sketches: Sequence[np.ndarray]) -> tuple[np.ndarray
     x5, lengths = stroke3_to_stroke5(normalize(sketches, model.scale), max(len(s) for s in sketches))
     mu, logvar = model.eval().encode(torch.from_numpy(x5[:, 1:]).to(device), torch.from_numpy(lengths))
     return mu.float().cpu().numpy(), logvar.float().cpu().numpy()
-
-
-def sizes_of(sketches: Sequence[np.ndarray]) -> np.ndarray:
-    """Width and height ``(n, 2)`` of stroke-3 sketches, in their own units."""
-    return drawing_sizes(*stroke3_to_stroke5(sketches, max(1, max(len(s) for s in sketches))))
 
 
 def _drawing_size(model: SketchRNN, n: int, size: np.ndarray | Sequence[float] | None, g: torch.Generator,
@@ -153,7 +148,7 @@ def reconstruct(model: SketchRNN, sketches: Sequence[np.ndarray], *, temperature
     mu, logvar = encode(model, sketches)
     z = mu if use_mean else mu + np.exp(0.5 * logvar) * np.random.default_rng(seed).standard_normal(mu.shape)
     return sample(model, len(mu), temperature=temperature, seed=seed, z=z.astype(np.float32),
-                  size=sizes_of(sketches), max_points=max_points)
+                  size=sketch_sizes(sketches), max_points=max_points)
 
 
 def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: float = 0.4,
@@ -222,6 +217,6 @@ def interpolate(model: SketchRNN, a: np.ndarray, b: np.ndarray, steps: int = 5, 
         z = np.stack([(1 - t) * mu[0] + t * mu[1] for t in ts])
     z[0], z[-1] = mu[0], mu[1]
     z = z.astype(np.float32)
-    wh = sizes_of([a, b])
+    wh = sketch_sizes([a, b])
     size = (1 - ts[:, None]) * wh[0] + ts[:, None] * wh[1]
     return z, sample(model, steps, temperature=temperature, seed=seed, z=z, size=size)

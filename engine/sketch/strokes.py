@@ -272,6 +272,14 @@ def drawing_sizes(x5: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(hi - lo), hi - lo, 0.0).astype(np.float32)
 
 
+def sketch_sizes(sketches: Sequence[np.ndarray], max_len: int | None = None) -> np.ndarray:
+    """Width and height ``(n, 2)`` of stroke-3 sketches, in their own units (``drawing_sizes``).
+
+    ``max_len`` cuts longer sketches as ``stroke3_to_stroke5`` does (default: none is cut).
+    """
+    return drawing_sizes(*stroke3_to_stroke5(sketches, max_len or max(1, max(len(s) for s in sketches))))
+
+
 def stroke5_to_stroke3(stroke5: np.ndarray) -> np.ndarray:
     """One stroke-5 sequence (without start token) back to stroke-3; stops at the first end row."""
     s = np.asarray(stroke5, dtype=np.float32)

@@ -24,6 +24,7 @@ from .strokes import (
     load_strokes,
     normalize,
     offset_scale,
+    sketch_sizes,
     stroke3_to_stroke5,
 )
 
@@ -193,7 +194,7 @@ def train_sketch(
         max_len = int(payload["extra"]["max_len"])
     train_n = normalize(train, scale)
     pick = np.random.default_rng(0).permutation(len(train_n))[:SIZES_KEPT]
-    sizes = torch.from_numpy(drawing_sizes(*stroke3_to_stroke5([train_n[i] for i in pick], max_len)))
+    sizes = torch.from_numpy(sketch_sizes([train_n[i] for i in pick], max_len))
     extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes}
     torch.manual_seed(config.seed)
     model = SketchRNN(model_config)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine import ChoreoError, DanceConfig, DanceGenerator, DanceModel
-from engine.models import NumpyLSTM
+from engine.models import NumpyLSTM, numpy_twin
 from engine.skeleton import bone_lengths
 
 
@@ -100,14 +100,14 @@ def test_numpy_lstm_step_matches_the_torch_step(batch):
     x = torch.randn(batch, model.config.frame_dim)
     state = (torch.randn(2, batch, 16), torch.randn(2, batch, 16))
     want_h, (want_hs, want_cs) = model.step_hidden(x, state)
-    step = NumpyLSTM.for_model(model)
+    step = numpy_twin(model.lstm, NumpyLSTM)
     h, (hs, cs) = step.step(x.numpy(), (state[0].numpy(), state[1].numpy()))
     assert np.allclose(h, want_h.numpy(), atol=1e-5)
     assert np.allclose(hs, want_hs.numpy(), atol=1e-5) and np.allclose(cs, want_cs.numpy(), atol=1e-5)
-    assert NumpyLSTM.for_model(model) is step  # built once per set of weights
+    assert numpy_twin(model.lstm, NumpyLSTM) is step  # built once per set of weights
     with torch.no_grad():
         model.lstm.weight_hh_l0.mul_(0.5)  # weights changed in place: rebuilt
-    assert NumpyLSTM.for_model(model) is not step
+    assert numpy_twin(model.lstm, NumpyLSTM) is not step
 
 
 def test_the_dancer_keeps_to_the_floor_and_the_stage(model, tiny_dance):

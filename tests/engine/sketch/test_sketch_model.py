@@ -28,8 +28,7 @@ from engine.sketch import (
     train_sketch,
 )
 from engine.sketch.quality import sketch_size
-from engine.sketch.sampling import sizes_of
-from engine.sketch.strokes import stroke3_to_stroke5
+from engine.sketch.strokes import sketch_sizes, stroke3_to_stroke5
 from engine.sketch.synthetic import quickdraw_like_sketches
 
 TINY = SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=3, dropout=0.0)
@@ -265,7 +264,7 @@ def test_checkpoint_from_before_position_input_still_loads(tmp_path):
 
 def test_drawing_sizes_are_the_box_of_the_drawn_points():
     sketches = quickdraw_like_sketches(6, seed=4)  # the first row jumps from the origin to the first point
-    wh = sizes_of(sketches)
+    wh = sketch_sizes(sketches)
     assert wh.shape == (6, 2) and (abs(wh.max(1) - 255) <= 1).all()  # like Quick, Draw!: larger side 255
     assert np.allclose(np.hypot(*wh.T), [sketch_size(s) for s in sketches])
 
@@ -284,7 +283,7 @@ def test_size_input_follows_the_size_asked_for(tmp_path):
     train_sketch(data, tmp_path / "s.pt", model_config=TINY, config=sketch_train_config(epochs=1, batch=8))
     loaded = load_sketch_model(tmp_path / "s.pt")
     kept = loaded.sizes.numpy() * loaded.scale
-    assert kept.shape == (30, 2) and np.allclose(np.sort(kept, 0), np.sort(sizes_of(data["train"]), 0), atol=1e-3)
+    assert kept.shape == (30, 2) and np.allclose(np.sort(kept, 0), np.sort(sketch_sizes(data["train"]), 0), atol=1e-3)
     with pytest.raises(ChoreoError, match="drawing size"):
         sample(loaded, 2, size=[-1.0, 5.0])
     with pytest.raises(ChoreoError, match="drawing size"):
