@@ -16,7 +16,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def _strip_optimizer(path: Path) -> None:
-    from engine.checkpoint import read_checkpoint, save_checkpoint
+    from engine.core.checkpoint import read_checkpoint, save_checkpoint
 
     payload = read_checkpoint(path)
     payload.pop("format")
@@ -27,7 +27,7 @@ def _strip_optimizer(path: Path) -> None:
 def build_dance(minutes: float) -> Path:
     """The demo dance model: a small LSTM-MDN trained on the procedural dancer."""
     from engine import DanceConfig, TrainConfig, train
-    from engine.synthetic import synthetic_dancer
+    from engine.dance.synthetic import synthetic_dancer
 
     motion = synthetic_dancer(frames=9000, fps=30.0, seed=0)
     out = HERE / "demo_dance.pt"

@@ -3,12 +3,12 @@
 Pure Python + PyTorch + NumPy; never imports a GUI toolkit.
 """
 
-from .dance_training import train
-from .errors import ChoreoError
-from .generation import DanceGenerator
-from .models import DanceConfig, DanceModel
-from .motion import Motion, load_motion
-from .training import TrainConfig, TrainEvent, TrainResult
+from .core.errors import ChoreoError
+from .core.training import TrainConfig, TrainEvent, TrainResult
+from .dance.generation import DanceGenerator
+from .dance.model import DanceConfig, DanceModel
+from .dance.motion import Motion, load_motion
+from .dance.task import train
 
 __all__ = [
     "ChoreoError", "DanceConfig", "DanceGenerator", "DanceModel", "Motion", "TrainConfig",

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def create_window(file: str | None = None, model: str | None = None):
     """Build the main window with ``file`` (or the demo) and ``model`` loaded; needs a ``QApplication``."""
-    from engine.errors import ChoreoError
+    from engine.core.errors import ChoreoError
 
     from .qt.window import MainWindow
 

@@ -23,7 +23,7 @@ A cell that blocks (``session.wait_idle()``) holds the updates until it ends;
 :meth:`StudioWidget.wait` waits and then applies them. Without a running loop
 (scripts, tests) call :meth:`StudioWidget.flush`.
 
-The 3D view is the engine's :class:`engine.render.FigureRenderer` (NumPy +
+The 3D view is the engine's :class:`engine.dance.render.FigureRenderer` (NumPy +
 Pillow) shown as an ``ipywidgets.Image``: a frame takes a few milliseconds to
 draw and encode, it needs no browser extension (ipympl, WebGL), it looks
 exactly like the exported GIF/MP4, and the PNG bytes are part of the saved
@@ -48,12 +48,12 @@ import numpy as np
 import psygnal
 from PIL import Image
 
-from engine.errors import ChoreoError
-from engine.models import DanceConfig
-from engine.render import BACKGROUND, FigureRenderer
+from engine.core.errors import ChoreoError
+from engine.core.training import TrainConfig, TrainResult
+from engine.dance.model import DanceConfig
+from engine.dance.render import BACKGROUND, FigureRenderer
 from engine.session import LossHistory, Session, TakeFrames, TrainingProgress
-from engine.training import TrainConfig, TrainResult
-from engine.worker import WorkerError
+from engine.session.worker import WorkerError
 
 __all__ = ["StudioWidget", "loss_plot_png", "png_bytes"]
 

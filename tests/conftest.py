@@ -23,7 +23,7 @@ def shared_data() -> Path:
 def tiny_dance(tmp_path_factory):
     """A tiny dance model trained a few steps on the synthetic dancer: (checkpoint path, motion)."""
     from engine import DanceConfig, TrainConfig, train
-    from engine.synthetic import synthetic_dancer
+    from engine.dance.synthetic import synthetic_dancer
 
     motion = synthetic_dancer(frames=600, fps=30.0, seed=0)
     out = tmp_path_factory.mktemp("tiny") / "tiny.pt"

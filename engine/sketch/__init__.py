@@ -1,7 +1,7 @@
 """Sketch-RNN in the engine: stroke data, the model, training on the shared trainer, drawing.
 
 ```python
-from engine.sketch import load_strokes, train_sketch, load_sketch_model, sample, complete
+from . import load_strokes, train_sketch, load_sketch_model, sample, complete
 model = load_sketch_model("s.pt")
 drawings = sample(model, 16, temperature=0.4, seed=0)      # stroke-3 arrays, data units
 endings = complete(model, drawings[0][:10], n=4)         # the prefix is kept exactly
@@ -9,7 +9,7 @@ endings = complete(model, drawings[0][:10], n=4)         # the prefix is kept ex
 """
 
 from .model import SketchConfig, SketchRNN, load_sketch_model
-from .quality import bench_sketch_training, sketch_quality, sketch_size, stroke_count
+from .quality import sketch_quality, sketch_size, stroke_count
 from .render import render_png, save_sketches, sketches_to_svg
 from .sampling import complete, encode, interpolate, reconstruct, sample, slerp
 from .strokes import (
@@ -28,7 +28,6 @@ __all__ = [
     "SketchConfig",
     "SketchRNN",
     "SketchTask",
-    "bench_sketch_training",
     "complete",
     "encode",
     "evaluate_sketch",

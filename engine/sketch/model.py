@@ -9,8 +9,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
-from ..mdn import BivariateMixture, BivariateMixtureHead
-from ..models import init_lstm_
+from ..core.mdn import BivariateMixture, BivariateMixtureHead
+from ..core.recurrent import init_lstm_
 
 POSITION_SCALE = 0.25  # positions and sizes (in offset-std units) are fed to the decoder times this
 
@@ -201,6 +201,7 @@ class SketchRNN(nn.Module):
         return BivariateMixture(mix.logits[:, 0], mix.mu[:, 0], mix.log_sigma[:, 0], mix.rho[:, 0],
                                 mix.pen_logits[:, 0]), state
 
+    @property
     def n_parameters(self) -> int:
         """Trainable parameter count."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
@@ -212,8 +213,8 @@ LEGACY_CONFIG = {"position_input": False, "end_after_lift": False, "extent_input
 
 def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
     """Rebuild a ready-to-sample ``SketchRNN`` from a checkpoint written by ``train_sketch``."""
-    from ..checkpoint import read_checkpoint
-    from ..errors import ChoreoError
+    from ..core.checkpoint import read_checkpoint
+    from ..core.errors import ChoreoError
 
     payload = read_checkpoint(path, kind="sketch")
     try:

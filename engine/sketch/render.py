@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..errors import ChoreoError
-from ..fileio import atomic_path
+from ..core.errors import ChoreoError
+from ..core.fileio import atomic_path
 
 
 def strokes_to_polylines(sketch: np.ndarray) -> list[np.ndarray]:

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..errors import ChoreoError
-from ..mdn import sample_bivariate
+from ..core.errors import ChoreoError
+from ..core.mdn import sample_bivariate
 from .model import DecoderState, SketchRNN
 from .strokes import drawing_sizes, normalize, sketch_sizes, stroke3_to_stroke5, to_data_units
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ChoreoError
-from ..fileio import atomic_path
+from ..core.errors import ChoreoError
+from ..core.fileio import atomic_path
 
 SPLITS = ("train", "valid", "test")
 

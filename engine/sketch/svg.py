@@ -18,7 +18,7 @@ import numpy as np
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
-from ..errors import ChoreoError
+from ..core.errors import ChoreoError
 from .simplify import polylines_to_stroke3
 
 MAX_SVG_BYTES = 20 * 2**20  # a hand-made drawing is kilobytes; refuse anything absurd before parsing

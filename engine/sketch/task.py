@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..checkpoint import read_checkpoint
-from ..errors import ChoreoError
-from ..mdn import BivariateMixture, bivariate_nll
-from ..training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+from ..core.checkpoint import read_checkpoint
+from ..core.errors import ChoreoError
+from ..core.mdn import BivariateMixture, bivariate_nll
+from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
 from .strokes import (
     drawing_sizes,

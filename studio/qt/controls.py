@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ChoreoError
+from engine.core.errors import ChoreoError
 from engine.session import Session
 
 from .bridge import SessionBridge

@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from engine.motion import LOADABLE, detect_layout
+from engine.dance.motion import LOADABLE, detect_layout
 
 MODEL_SUFFIXES = (".pt",)
 OPENABLE = (*LOADABLE, *MODEL_SUFFIXES)

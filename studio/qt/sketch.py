@@ -28,8 +28,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ChoreoError
-from engine.render import PALETTE
+from engine.core.errors import ChoreoError
+from engine.dance.render import PALETTE
 
 from .bridge import BackgroundJob, SessionBridge
 from .controls import LogSlider
@@ -188,7 +188,7 @@ class SketchAdapter:
 
     def load_shipped(self) -> bool:
         """Load ``assets/demo_sketch.pt`` when it exists."""
-        from engine.assets import asset_path
+        from engine.core.assets import asset_path
 
         try:
             self.load(asset_path("demo_sketch.pt"))
@@ -393,7 +393,7 @@ class SketchTab(QWidget):
 
     def train_demo(self, minutes: float = 2.0) -> None:
         """Train a small sketch model on the demo shapes in the background."""
-        from engine.worker import Worker
+        from engine.session.worker import Worker
 
         if self._worker is None:
             self._worker = Worker(device="cpu")

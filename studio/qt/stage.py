@@ -19,7 +19,8 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 from vispy import scene
 
-from engine.render import PALETTE, guess_up_axis
+from engine.dance.axes import guess_up_axis
+from engine.dance.render import PALETTE
 
 BACKGROUND = (22 / 255, 24 / 255, 30 / 255, 1.0)
 GRID_COLOR = (62 / 255, 68 / 255, 84 / 255, 1.0)

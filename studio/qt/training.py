@@ -23,10 +23,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ChoreoError
-from engine.models import DanceConfig
+from engine.core.errors import ChoreoError
+from engine.core.training import TrainConfig, TrainResult
+from engine.dance.model import DanceConfig
 from engine.session import LossHistory, Session, TrainingProgress
-from engine.training import TrainConfig, TrainResult
 
 NEGATIVE_LOSS = ("Loss is the negative log-likelihood of each pose under the model's mixture: lower is better, "
                  "and it goes below zero once the model predicts poses sharply (a density can exceed 1).")

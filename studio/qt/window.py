@@ -14,11 +14,11 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QShortcut
 from PyQt6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from engine.errors import ChoreoError
-from engine.motion import LOADABLE, Motion, load_motion
-from engine.render import motion_up_axis
+from engine.core.errors import ChoreoError
+from engine.dance.axes import motion_up_axis
+from engine.dance.motion import LOADABLE, Motion, load_motion
 from engine.session import Session, TakeFrames
-from engine.worker import WorkerError
+from engine.session.worker import WorkerError
 
 from . import files
 from .bridge import BackgroundJob, SessionBridge

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.bvh import load_bvh, parse_bvh
-from engine.errors import ChoreoError
-from engine.motion import load_motion
+from engine.core.errors import ChoreoError
+from engine.dance.bvh import load_bvh, parse_bvh
+from engine.dance.motion import load_motion
 
 DATA = Path(__file__).parents[2].parent / "shared" / "data"
 CMU = DATA / "cmu_05_01_modern_dance.bvh"

@@ -31,11 +31,11 @@ import pytest
 import torch
 
 from engine import DanceConfig, TrainConfig, train
-from engine.checkpoint import read_checkpoint, save_checkpoint
-from engine.dance_training import DanceTask
-from engine.errors import ChoreoError
-from engine.models import DanceModel
-from engine.synthetic import synthetic_dancer
+from engine.core.checkpoint import read_checkpoint, save_checkpoint
+from engine.core.errors import ChoreoError
+from engine.dance.model import DanceModel
+from engine.dance.synthetic import synthetic_dancer
+from engine.dance.task import DanceTask
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
@@ -46,7 +46,7 @@ TRAINER = textwrap.dedent('''
     import torch
     torch.set_num_threads(1)
     from engine import DanceConfig, TrainConfig, train
-    from engine.synthetic import synthetic_dancer
+    from engine.dance.synthetic import synthetic_dancer
 
     out, resume = sys.argv[1], (sys.argv[2] or None)
 
@@ -151,7 +151,7 @@ def test_cli_resume_from_own_last_checkpoint_without_force(tmp_path: Path) -> No
                                                             device="cpu", precision="fp32"))
     step = read_checkpoint(tmp_path / "m.last.pt")["step"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    run = subprocess.run([sys.executable, "-m", "engine.cli", "train", str(data), "--out", str(out),
+    run = subprocess.run([sys.executable, "-m", "studio.cli", "train", str(data), "--out", str(out),
                           "--resume", str(tmp_path / "m.last.pt"), "--epochs", "3", "--batch", "4",
                           "--seq-len", "16", "--device", "cpu", "--json"],
                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)

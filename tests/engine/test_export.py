@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import engine.export as export_mod
-from engine.errors import ChoreoError
-from engine.export import export_formats, export_motion
-from engine.motion import Motion
-from engine.render import BACKGROUND, FigureRenderer, guess_up_axis, motion_up_axis
-from engine.synthetic import synthetic_dancer, synthetic_markers
+import engine.dance.export as export_mod
+from engine.core.errors import ChoreoError
+from engine.dance.axes import guess_up_axis, motion_up_axis
+from engine.dance.export import export_formats, export_motion
+from engine.dance.motion import Motion
+from engine.dance.render import BACKGROUND, FigureRenderer
+from engine.dance.synthetic import synthetic_dancer, synthetic_markers
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,7 @@ def test_failed_video_write_keeps_existing_file(tmp_path, clip: Motion, monkeypa
 
 @pytest.mark.parametrize("suffix", [".npy", ".npz", ".csv"])
 def test_roundtrip_through_load_motion(tmp_path, suffix: str) -> None:
-    from engine.motion import load_motion
+    from engine.dance.motion import load_motion
 
     m = synthetic_dancer(90, fps=30.0, seed=4)
     m.layout = "joints-first"

@@ -34,9 +34,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from engine.checkpoint import read_checkpoint, save_checkpoint
-from engine.errors import ChoreoError
-from engine.motion import Motion, load_motion
+from engine.core.checkpoint import read_checkpoint, save_checkpoint
+from engine.core.errors import ChoreoError
+from engine.dance.motion import Motion, load_motion
 from engine.sketch.strokes import load_strokes
 
 FUZZ = settings(

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from engine import ChoreoError, DanceConfig, DanceGenerator, DanceModel
-from engine.models import NumpyLSTM, numpy_twin
-from engine.skeleton import bone_lengths
+from engine.core.recurrent import NumpyLSTM, numpy_twin
+from engine.dance.skeleton import bone_lengths
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoint import read_checkpoint
-from engine.errors import ChoreoError
-from engine.models import DanceModel
-from engine.motion import load_motion
+from engine.core.checkpoint import read_checkpoint
+from engine.core.errors import ChoreoError
+from engine.dance.model import DanceModel
+from engine.dance.motion import load_motion
 from engine.sketch.strokes import load_strokes
 
 

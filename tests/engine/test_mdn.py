@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import distributions as D
 
-from engine.mdn import (
+from engine.core.mdn import (
     BivariateMixture,
     DiagGaussianMixture,
     DiagGaussianMixtureHead,

@@ -9,8 +9,8 @@ import pickle
 import numpy as np
 import pytest
 
-from engine.errors import ChoreoError
-from engine.motion import Motion, detect_layout, load_motion, load_motions
+from engine.core.errors import ChoreoError
+from engine.dance.motion import Motion, detect_layout, load_motion, load_motions
 
 
 def stick_figure(frames: int = 60, seed: int = 0) -> np.ndarray:
@@ -194,7 +194,7 @@ def test_motion_defaults():
 
 
 def test_cli_info_json(tmp_path, fig, capsys):
-    from engine.cli.dance_info import add_info_parser
+    from studio.cli.dance_info import add_info_parser
 
     p = tmp_path / "clip.npy"
     np.save(p, fig.transpose(1, 0, 2))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import representation as rep
-from engine.synthetic import synthetic_dancer
+from engine.dance import representation as rep
+from engine.dance.synthetic import synthetic_dancer
 
 
 @pytest.fixture(scope="module")

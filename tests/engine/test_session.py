@@ -10,9 +10,9 @@ import psygnal
 import pytest
 
 from engine import DanceConfig, DanceGenerator, Motion, TrainConfig, train
-from engine.errors import ChoreoError
+from engine.core.errors import ChoreoError
+from engine.dance.synthetic import synthetic_dancer
 from engine.session import Session
-from engine.synthetic import synthetic_dancer
 
 TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.motion import Motion
-from engine.skeleton import RigidProjector, bone_lengths, infer_bones, integrity, motion_skeleton
+from engine.dance.motion import Motion
+from engine.dance.skeleton import RigidProjector, bone_lengths, infer_bones, integrity, motion_skeleton
 
 TOOL = Path(__file__).parents[2].parent / "shared" / "tools" / "dance_quality.py"
 

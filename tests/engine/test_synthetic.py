@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from engine.motion import Motion
-from engine.synthetic import synthetic_dancer, synthetic_markers
+from engine.dance.motion import Motion
+from engine.dance.synthetic import synthetic_dancer, synthetic_markers
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from engine import ChoreoError, DanceConfig, DanceModel, TrainConfig, train
-from engine.checkpoint import read_checkpoint
-from engine.dance_training import DanceTask
-from engine.synthetic import synthetic_dancer
+from engine.core.checkpoint import read_checkpoint
+from engine.dance.synthetic import synthetic_dancer
+from engine.dance.task import DanceTask
 
 TINY = DanceConfig(hidden=32, layers=1, mixtures=3)
 
@@ -39,7 +39,7 @@ def test_loss_decreases_on_the_synthetic_dancer(dancer):
 
 def test_every_frame_of_a_crop_is_a_target(dancer):
     model = DanceModel(DanceConfig(**{**TINY.__dict__, "n_joints": dancer.n_joints}))
-    from engine.representation import MotionCodec
+    from engine.dance.representation import MotionCodec
 
     task = DanceTask(model, [dancer.positions], MotionCodec.fit([dancer.positions]), 0.1, {})
     batch = task.sample_batch(4, 32, np.random.default_rng(0), torch.device("cpu"))
@@ -153,10 +153,9 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(dancer):
 
 
 def test_save_dance_model_writes_a_loadable_checkpoint_without_optimizer(dancer, tmp_path):
-    from engine.checkpoint import save_dance_model
 
     model = train(dancer, model_config=TINY, config=_config(epochs=1)).model
-    path = save_dance_model(model, tmp_path / "saved.pt")
+    path = model.save(tmp_path / "saved.pt")
     loaded = DanceModel.load(path)
     x = torch.randn(1, 4, loaded.config.frame_dim)
     assert torch.allclose(loaded(x)[0].mu, model(x)[0].mu, atol=1e-6)

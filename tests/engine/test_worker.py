@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from engine import DanceConfig, DanceGenerator, TrainConfig, train
-from engine.errors import ChoreoError
-from engine.synthetic import synthetic_dancer
-from engine.worker import GenerationParams, GenerationRequest, Worker, error_message
+from engine.core.errors import ChoreoError
+from engine.dance.synthetic import synthetic_dancer
+from engine.session.worker import GenerationParams, GenerationRequest, Worker, error_message
 
 TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
 

@@ -9,9 +9,9 @@ import time
 import pytest
 
 from engine import DanceConfig, TrainConfig
-from engine.errors import ChoreoError
+from engine.core.errors import ChoreoError
+from engine.dance.synthetic import synthetic_dancer
 from engine.session import Session
-from engine.synthetic import synthetic_dancer
 from studio.notebook import StudioWidget
 
 TINY = DanceConfig(hidden=16, layers=1, mixtures=2)

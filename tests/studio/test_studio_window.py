@@ -15,9 +15,9 @@ pytest.importorskip("vispy")
 from PyQt6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDropEvent
 
+from engine.core.training import TrainResult
+from engine.dance.synthetic import synthetic_dancer, synthetic_markers
 from engine.session import Session
-from engine.synthetic import synthetic_dancer, synthetic_markers
-from engine.training import TrainResult
 from studio.qt import files
 from studio.qt.window import MainWindow
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.cli import main
-from engine.errors import ChoreoError
-from engine.mdn import BivariateMixture
+from engine.core.errors import ChoreoError
+from engine.core.mdn import BivariateMixture
 from engine.sketch import (
     SketchConfig,
     SketchRNN,
@@ -30,6 +29,7 @@ from engine.sketch import (
 from engine.sketch.quality import sketch_size
 from engine.sketch.strokes import sketch_sizes, stroke3_to_stroke5
 from engine.sketch.synthetic import quickdraw_like_sketches
+from studio.cli import main
 
 TINY = SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=3, dropout=0.0)
 
@@ -187,13 +187,6 @@ def test_cli_eval_json_and_bad_inputs(tmp_path, capsys):
     assert "already exists" in capsys.readouterr().err and mine.read_bytes() == b"my drawing"
     assert main(["sketch", "generate", str(ckpt), "--n", "2", "--out", str(mine), "--force"]) == 0
     assert mine.read_bytes()[:4] == b"\x89PNG"
-
-
-def test_bench_reports_both_loops():
-    from engine.sketch import bench_sketch_training
-
-    res = bench_sketch_training(2.0, precision="fp32", n_sketches=80, model_config=TINY)
-    assert res["fit_steps_per_s"] > 0 and res["plain_torch_fp32_steps_per_s"] > 0 and res["ratio"] > 0
 
 
 @pytest.mark.parametrize(("position_input", "extent_input"), [(True, True), (True, False), (False, False)])

@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.errors import ChoreoError
+from engine.core.errors import ChoreoError
 from engine.sketch.strokes import (
     load_split,
     load_strokes,
@@ -18,6 +17,7 @@ from engine.sketch.strokes import (
     to_data_units,
 )
 from engine.sketch.synthetic import synthetic_sketches
+from studio.cli import main
 
 DATA = Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 

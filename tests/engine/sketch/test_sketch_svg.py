@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.errors import ChoreoError
+from engine.core.errors import ChoreoError
 from engine.sketch.quality import sketch_size, stroke_count
 from engine.sketch.render import save_sketches, strokes_to_polylines
 from engine.sketch.strokes import load_split, load_strokes
 from engine.sketch.svg import path_to_polylines, read_svg
 from engine.sketch.synthetic import quickdraw_like_sketches
+from studio.cli import main
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">{}</svg>'
 

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .dance_training import DanceTask
-from .generation import DanceGenerator
-from .mdn import diag_mixture_nll
-from .models import DanceConfig, DanceModel
-from .representation import MotionCodec
-from .skeleton import infer_bones
-from .synthetic import synthetic_markers
-from .training import TrainConfig, fit
+from engine.core.mdn import diag_mixture_nll
+from engine.core.training import TrainConfig, fit
+from engine.dance.generation import DanceGenerator
+from engine.dance.model import DanceConfig, DanceModel
+from engine.dance.representation import MotionCodec
+from engine.dance.skeleton import infer_bones
+from engine.dance.synthetic import synthetic_markers
+from engine.dance.task import DanceTask
 
 BENCH_JOINTS = 55
 WINDOW = 32  # the Keras recipe's look-back
@@ -149,7 +149,7 @@ def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
 
 def bench_precision(seconds: float = 10.0, batch: int = 32, seq_len: int = 128) -> dict[str, Any]:
     """bf16 vs fp32 training on equal steps from the same start: speed and the validation loss reached."""
-    from .device import cpu_has_fast_bf16
+    from engine.core.device import cpu_has_fast_bf16
 
     config = DanceConfig(n_joints=BENCH_JOINTS)
     results: dict[str, dict[str, float]] = {}

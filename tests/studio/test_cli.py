@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.synthetic import synthetic_dancer
+from engine.dance.synthetic import synthetic_dancer
+from studio.cli import main
 
 TINY = ["--hidden", "16", "--layers", "1", "--mixtures", "2", "--seq-len", "16", "--batch", "4",
         "--precision", "fp32", "--device", "cpu"]
@@ -109,7 +109,7 @@ def test_mixture_out_of_range_and_existing_output(capsys, tmp_path, tiny_dance):
 
 
 def test_console_script_runs_without_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "engine.cli", "info", str(tmp_path / "missing.bvh")],
+    proc = subprocess.run([sys.executable, "-m", "studio.cli", "info", str(tmp_path / "missing.bvh")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr and "missing.bvh" in proc.stderr
 
@@ -127,13 +127,3 @@ def test_demo_writes_a_playable_video_without_any_files(capsys, tmp_path, monkey
     assert meta["size"][0] >= 320 and sum(1 for _ in reader) == 40
     code, out, _ = run(capsys, "demo", "--frames", "5")
     assert code == 0 and (tmp_path / "demo-2.mp4").exists()  # never overwrites the first
-
-
-def test_every_bench_takes_the_seconds_argument():
-    import importlib
-    import inspect
-
-    from engine.cli.bench import BENCHES
-
-    for module, func in BENCHES.values():
-        assert "seconds" in inspect.signature(getattr(importlib.import_module(module), func)).parameters

@@ -74,7 +74,7 @@ def _make_clip(path: str, frames: int, joints: int, fps: float, chunk: int = 20_
 
 
 def _load(path: str) -> dict[str, Any]:
-    from .motion import load_motion
+    from engine.dance.motion import load_motion
 
     base = _peak_mb()
     t0 = time.perf_counter()
@@ -88,10 +88,10 @@ def _stages(path: str) -> dict[str, Any]:
     """The memory peak after each stage ``train`` goes through (same calls, same order)."""
     import torch
 
-    from .dance_training import DanceTask
-    from .models import DanceConfig, DanceModel
-    from .motion import load_motion
-    from .representation import MotionCodec
+    from engine.dance.model import DanceConfig, DanceModel
+    from engine.dance.motion import load_motion
+    from engine.dance.representation import MotionCodec
+    from engine.dance.task import DanceTask
 
     _quiet_torch()
     out: dict[str, Any] = {"baseline_rss_mb": _peak_mb()}
@@ -113,10 +113,10 @@ def _stages(path: str) -> dict[str, Any]:
 
 
 def _train(path: str, seconds: float) -> dict[str, Any]:
-    from .dance_training import train
-    from .models import DanceConfig
-    from .motion import load_motion
-    from .training import TrainConfig
+    from engine.core.training import TrainConfig
+    from engine.dance.model import DanceConfig
+    from engine.dance.motion import load_motion
+    from engine.dance.task import train
 
     _quiet_torch()
     base = _peak_mb()
@@ -136,11 +136,11 @@ def _train(path: str, seconds: float) -> dict[str, Any]:
 
 
 def _generate(frames: int) -> dict[str, Any]:
-    from .dance_training import train
-    from .generation import DanceGenerator
-    from .models import DanceConfig
-    from .synthetic import synthetic_dancer
-    from .training import TrainConfig
+    from engine.core.training import TrainConfig
+    from engine.dance.generation import DanceGenerator
+    from engine.dance.model import DanceConfig
+    from engine.dance.synthetic import synthetic_dancer
+    from engine.dance.task import train
 
     _quiet_torch()
     result = train(synthetic_dancer(frames=600, fps=30.0, seed=0), None,

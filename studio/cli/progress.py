@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
-from ..training import TrainEvent
+from engine.core.training import TrainEvent
 
 NEGATIVE_LOSS_NOTE = (
     "Loss is the negative log-likelihood per number (nats). Below zero is normal: a continuous "

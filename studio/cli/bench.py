@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
-# name -> (module, function); modules are imported on demand
-BENCHES = {
-    "dance_training": ("engine.bench", "bench_dance_training"),
-    "dance_generation": ("engine.bench", "bench_dance_generation"),
-    "precision": ("engine.bench", "bench_precision"),
-    "sketch_training": ("engine.sketch.quality", "bench_sketch_training"),
-    "live_latency": ("engine.bench_live", "bench_live_latency"),
-    "scale": ("engine.bench_scale", "bench_scale"),  # an hour of mocap: minutes and ~2 GB, so only with --only
+from studio.bench import dance, live, scale, sketch
+
+BENCHES: dict[str, Callable[..., dict[str, Any]]] = {
+    "dance_training": dance.bench_dance_training,
+    "dance_generation": dance.bench_dance_generation,
+    "precision": dance.bench_precision,
+    "sketch_training": sketch.bench_sketch_training,
+    "live_latency": live.bench_live_latency,
+    "scale": scale.bench_scale,  # an hour of mocap: minutes and ~2 GB, so only with --only
 }
 DEFAULT = [name for name in BENCHES if name != "scale"]
 
@@ -30,11 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {}
-    for name, (module, func) in BENCHES.items():
+    for name, fn in BENCHES.items():
         if name not in (args.only or DEFAULT):
             continue
         print(f"bench: {name}...", file=sys.stderr)
-        fn = getattr(importlib.import_module(module), func)
         try:
             results[name] = fn(seconds=args.seconds)
         except Exception as err:  # one failed figure must not throw away the others

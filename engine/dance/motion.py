@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .errors import ChoreoError
+from ..core.errors import ChoreoError
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ChoreoError
+from ..core.errors import ChoreoError
 
 _ROT = {"xrotation": 0, "yrotation": 1, "zrotation": 2}
 _POS = {"xposition": 0, "yposition": 1, "zposition": 2}

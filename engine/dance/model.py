@@ -1,28 +1,28 @@
 """``DanceModel``: a stacked LSTM with a diagonal Gaussian mixture head.
 
 nanoGPT-style: a config dataclass, a short module, and checkpoints that carry
-their own config (see ``engine.checkpoint``).
+their own config (``save`` / ``load``, through ``engine.core.checkpoint``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from .mdn import DiagGaussianMixture, DiagGaussianMixtureHead
-
-if TYPE_CHECKING:
-    from .motion import Motion
-    from .representation import MotionCodec
+from ..core.checkpoint import read_checkpoint, save_checkpoint
+from ..core.errors import ChoreoError
+from ..core.mdn import DiagGaussianMixture, DiagGaussianMixtureHead
+from ..core.recurrent import init_lstm_
+from .motion import Motion
+from .representation import MotionCodec
 
 LSTMState = tuple[Tensor, Tensor]
-T = TypeVar("T")
+CHECKPOINT_INFO = ("step", "frames_seen", "best_val", "elapsed")  # training figures a loaded model remembers
 LOOK_BACK_STEPS = 32  # default priming length, in network steps
 
 
@@ -53,20 +53,6 @@ class DanceConfig:
         return self.n_joints * 3 + 3
 
 
-def init_lstm_(lstm: nn.LSTM) -> None:
-    """Orthogonal recurrent weights, Xavier input weights, forget-gate bias 1."""
-    for name, p in lstm.named_parameters():
-        if "weight_hh" in name:
-            for gate in p.data.chunk(4, 0):
-                nn.init.orthogonal_(gate)
-        elif "weight_ih" in name:
-            nn.init.xavier_uniform_(p.data)
-        elif "bias" in name:
-            p.data.zero_()
-            if "bias_ih" in name:  # PyTorch gate order: input, forget, cell, output
-                p.data[lstm.hidden_size : 2 * lstm.hidden_size] = 1.0
-
-
 class DanceModel(nn.Module):
     """Predicts a mixture over the next frame from the frames so far.
 
@@ -92,6 +78,7 @@ class DanceModel(nn.Module):
         self.bones: Tensor | None = None
         self.bone_lengths: Tensor | None = None
         self.seed: Motion | None = None
+        self.checkpoint_info: dict[str, Any] = {}  # step, frames_seen, best_val, elapsed of the loaded checkpoint
 
     def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[DiagGaussianMixture, LSTMState]:
         """``x``: ``(batch, time, frame_dim)`` normalised frames -> mixture per step."""
@@ -125,60 +112,60 @@ class DanceModel(nn.Module):
 
     @property
     def n_parameters(self) -> int:
+        """Trainable parameter count."""
         return sum(p.numel() for p in self.parameters())
 
     @property
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
+    def checkpoint_extra(self) -> dict[str, Any]:
+        """What a dance checkpoint carries beside the weights: normalisation, skeleton, a seed stretch."""
+        seed = self.seed
+        if self.codec is None or seed is None or self.bones is None or self.bone_lengths is None:
+            raise ValueError("a DanceModel needs codec, bones, bone_lengths and seed before it is saved")
+        return {
+            "codec": self.codec.state_dict(),
+            "bones": torch.as_tensor(self.bones, dtype=torch.long).cpu(),
+            "bone_lengths": torch.as_tensor(self.bone_lengths, dtype=torch.float64).cpu(),
+            "seed_positions": torch.from_numpy(seed.positions.copy()),
+            "seed_bones": torch.as_tensor(np.asarray(seed.bones), dtype=torch.long),
+            "fps": float(seed.fps),
+            "joint_names": list(seed.joint_names),
+            "layout": seed.layout,
+            "source": seed.source,
+            "up_axis": seed.up_axis,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write a ready-to-generate checkpoint (weights, config, extras; no optimizer state)."""
+        info = self.checkpoint_info
+        return save_checkpoint(path, {
+            "kind": "dance", "model_config": asdict(self.config), "train_config": {},
+            "model": self.state_dict(), "optimizer": None, "step": int(info.get("step") or 0),
+            "frames_seen": int(info.get("frames_seen") or 0), "elapsed": float(info.get("elapsed") or 0.0),
+            "best_val": float(info["best_val"]) if info.get("best_val") is not None else float("inf"),
+            "history": {}, "extra": self.checkpoint_extra(),
+        })
+
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> DanceModel:
-        """A model ready to generate, from a checkpoint written by training."""
-        from .checkpoint import load_dance_model
-
-        return load_dance_model(path, device)
-
-
-def numpy_twin(module: nn.Module, build: Callable[[nn.Module], T]) -> T:
-    """``build(module)``, made once per set of the module's weights and kept on it.
-
-    For NumPy copies of weights (``NumpyLSTM``, ``DiagMixtureSampler``): a new generator per
-    live parameter change reuses them, and changing the weights in place rebuilds them.
-    """
-    key = tuple((p.data_ptr(), p._version) for p in module.parameters())
-    cache = module.__dict__.setdefault("_numpy_twins", {})
-    if build not in cache or cache[build][0] != key:
-        cache[build] = (key, build(module))
-    return cache[build][1]
-
-
-class NumpyLSTM:
-    """``DanceModel.step_hidden`` in NumPy, for generating one frame at a time on the CPU.
-
-    Per frame each layer is one matrix-vector product over ``[input, h]`` and a few
-    element-wise operations; NumPy's per-call cost is a fraction of torch's at this size
-    (three ``torch.lstm_cell`` calls take 2.3-2.5x as long as this whole step). The weights
-    are copied once, ``[W_ih | W_hh]`` side by side and transposed (``numpy_twin`` keeps one per model).
-    State is ``(h, c)``, each ``(layers, batch, hidden)`` float32, like the torch path's.
-    """
-
-    def __init__(self, lstm: nn.LSTM) -> None:
-        self.hidden = lstm.hidden_size
-        self.layers = []  # (W^T (in + hidden, 4 * hidden), bias (4 * hidden,)) per layer
-        for w_ih, w_hh, b_ih, b_hh in lstm.all_weights:
-            w = torch.cat([w_ih, w_hh], 1).detach().float().cpu().numpy()
-            self.layers.append((np.ascontiguousarray(w.T), (b_ih + b_hh).detach().float().cpu().numpy()))
-
-    def step(self, x: np.ndarray, state: tuple[np.ndarray, np.ndarray]
-             ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """One frame ``(batch, frame_dim)`` -> top output ``(batch, hidden)`` and the new state."""
-        n = self.hidden
-        h_in, hs, cs = x, [], []
-        for layer, (w_t, b) in enumerate(self.layers):
-            gates = np.concatenate([h_in, state[0][layer]], 1) @ w_t + b  # PyTorch gate order: i, f, g, o
-            s = 0.5 + 0.5 * np.tanh(0.5 * gates)  # the sigmoid, without exp overflow
-            c = s[:, n : 2 * n] * state[1][layer] + s[:, :n] * np.tanh(gates[:, 2 * n : 3 * n])
-            h_in = s[:, 3 * n :] * np.tanh(c)
-            hs.append(h_in)
-            cs.append(c)
-        return h_in, (np.stack(hs), np.stack(cs))
+        """A model ready to generate, from a checkpoint written by training or :meth:`save`."""
+        payload = read_checkpoint(path, kind="dance")
+        try:
+            model = cls(DanceConfig(**payload["model_config"]))
+            model.load_state_dict(payload["model"])
+            extra = payload["extra"]
+            model.codec = MotionCodec.from_state_dict(extra["codec"])
+            model.bones = extra["bones"].long()
+            model.bone_lengths = extra["bone_lengths"].double()
+            model.seed = Motion(
+                extra["seed_positions"].float().numpy(), fps=float(extra["fps"]),
+                joint_names=list(extra["joint_names"]), bones=extra.get("seed_bones", extra["bones"]).numpy(),
+                source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
+                up_axis=str(extra.get("up_axis", "")),
+            )
+        except (KeyError, TypeError, RuntimeError, ValueError) as err:
+            raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err
+        model.checkpoint_info = {k: payload.get(k) for k in CHECKPOINT_INFO}
+        return model.to(device).eval()

@@ -54,13 +54,15 @@ from typing import Any
 import numpy as np
 import psygnal
 
-from .device import resolve_device
-from .errors import ChoreoError
-from .mdn import MixtureChoice
-from .models import DanceConfig, DanceModel
-from .motion import Motion, load_motion
-from .render import motion_up_axis
-from .session_state import (
+from ..core.device import resolve_device
+from ..core.errors import ChoreoError
+from ..core.mdn import MixtureChoice
+from ..core.training import TrainConfig, TrainEvent, TrainResult
+from ..core.training import preload as preload_training
+from ..dance.axes import motion_up_axis
+from ..dance.model import DanceConfig, DanceModel
+from ..dance.motion import Motion, load_motion
+from .state import (
     BY_VALUE,
     LossHistory,
     SessionEvents,
@@ -70,8 +72,6 @@ from .session_state import (
     check_int,
     check_number,
 )
-from .training import TrainConfig, TrainEvent, TrainResult
-from .training import preload as preload_training
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
 
 __all__ = ["LossHistory", "Session", "SessionEvents", "Take", "TakeFrames", "TrainingProgress"]
@@ -260,7 +260,7 @@ class Session:
         first = motions[0]
         bones = first.bones
         if len(bones) == 0:
-            from .skeleton import motion_skeleton
+            from ..dance.skeleton import motion_skeleton
 
             bones = np.asarray(motion_skeleton(first)[0], np.int64)
         # everything a view reads about the clip is in place before "motion" fires
@@ -288,8 +288,8 @@ class Session:
 
     def load_demo(self) -> None:
         """The synthetic dancer, and the shipped demo model when ``assets/demo_dance.pt`` exists."""
-        from .assets import asset_path
-        from .synthetic import synthetic_dancer
+        from ..core.assets import asset_path
+        from ..dance.synthetic import synthetic_dancer
 
         self.load(synthetic_dancer())
         try:
@@ -495,9 +495,9 @@ class Session:
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.
 
-        Options go to ``engine.export.export_motion`` (layout, fps, size, ghost...).
+        Options go to ``engine.dance.export.export_motion`` (layout, fps, size, ghost...).
         """
-        from .export import export_motion
+        from ..dance.export import export_motion
 
         if what == "motion":
             if self.motion is None:
@@ -515,7 +515,7 @@ class Session:
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""
-        from .fileio import atomic_path
+        from ..core.fileio import atomic_path
 
         if self.model is None:
             raise ChoreoError("no model to save")

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import psygnal
 
-from .models import DanceConfig
-from .training import TrainConfig
+from engine.core.training import TrainConfig
+from engine.dance.model import DanceConfig
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -56,10 +56,10 @@ def bench_live_latency(
     ``seconds`` (the per-measurement time of ``choreo bench``) is not used: the count of
     changes sets the length of this measurement.
     """
-    from .dance_training import train
-    from .errors import ChoreoError
-    from .session import Session, TakeFrames
-    from .synthetic import synthetic_markers
+    from engine.core.errors import ChoreoError
+    from engine.dance.synthetic import synthetic_markers
+    from engine.dance.task import train
+    from engine.session import Session, TakeFrames
 
     motion = synthetic_markers(frames=1200, n_markers=joints, seed=seed)
     model_config = DanceConfig(hidden=hidden, layers=layers, mixtures=mixtures)

@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import torch
 
-from .errors import ChoreoError
-from .mdn import DiagMixtureSampler, MixtureChoice
-from .models import DanceModel, NumpyLSTM, numpy_twin
+from ..core.errors import ChoreoError
+from ..core.mdn import DiagMixtureSampler, MixtureChoice
+from ..core.recurrent import NumpyLSTM, numpy_twin
+from .axes import guess_up_axis, motion_up_axis
+from .model import DanceModel
 from .motion import Motion
-from .render import guess_up_axis, motion_up_axis
 from .representation import raw_features
 from .skeleton import RigidProjector
 

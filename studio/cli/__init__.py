@@ -7,13 +7,14 @@ stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-from ..errors import ChoreoError
+from engine.core.errors import ChoreoError
+
+from . import app, bench, dance, media, sketch
 
 # Modules that define ``register(subparsers)``; order is the order of ``choreo --help``.
-COMMAND_MODULES = ["dance", "media", "sketch", "app", "bench"]
+COMMAND_MODULES = [dance, media, sketch, app, bench]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,13 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="choreo", description="Choreo Studio: learn a dancer's movement and dance on.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as err:
-            if err.name == f"{__name__}.{name}":
-                continue  # command group not built yet
-            raise
+    for module in COMMAND_MODULES:
         module.register(sub)
     return parser
 

@@ -11,15 +11,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..dance_training import train
-from ..errors import ChoreoError
-from ..fileio import check_checkpoint_out, next_free_path
-from ..generation import DanceGenerator
-from ..models import DanceConfig, DanceModel
-from ..motion import Motion, load_motion
-from ..render import motion_up_axis
-from ..skeleton import integrity
-from ..training import TrainConfig
+from engine.core.errors import ChoreoError
+from engine.core.fileio import check_checkpoint_out, next_free_path
+from engine.core.training import TrainConfig
+from engine.dance.axes import motion_up_axis
+from engine.dance.generation import DanceGenerator
+from engine.dance.model import DanceConfig, DanceModel
+from engine.dance.motion import Motion, load_motion
+from engine.dance.skeleton import integrity
+from engine.dance.task import train
+
 from .dance_info import add_info_parser
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
 
@@ -73,8 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ..dance_training import as_motions
-    from ..motion import load_motions
+    from engine.dance.motion import load_motions
+    from engine.dance.task import as_motions
 
     motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
     out = check_checkpoint_out(args.out or Path(args.data[0]).stem + ".pt", args.force, args.resume)
@@ -110,8 +111,8 @@ def parse_seed_from(spec: str) -> tuple[str, int | None]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ..device import resolve_device
-    from ..export import export_motion
+    from engine.core.device import resolve_device
+    from engine.dance.export import export_motion
 
     if args.frames < 1:
         raise ChoreoError(f"--frames must be at least 1, got {args.frames}")

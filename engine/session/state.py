@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from .errors import ChoreoError
-from .training import TrainEvent, TrainResult
+from ..core.errors import ChoreoError
+from ..core.training import TrainEvent, TrainResult
 from .worker import GenerationParams, WorkerError
 
 

@@ -53,11 +53,11 @@ import numpy as np
 import torch
 from psygnal import Signal
 
-from .errors import ChoreoError
-from .mdn import MixtureChoice
-from .models import DanceConfig, DanceModel
-from .motion import Motion
-from .training import TrainConfig, TrainEvent, TrainResult
+from ..core.errors import ChoreoError
+from ..core.mdn import MixtureChoice
+from ..core.training import TrainConfig, TrainEvent, TrainResult
+from ..dance.model import DanceConfig, DanceModel
+from ..dance.motion import Motion
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ class Worker:
             if config.device == "auto" and self.device != "auto":
                 config = TrainConfig(**{**config.__dict__, "device": self.device})
             if train_fn is None:
-                from .dance_training import train as train_fn
+                from ..dance.task import train as train_fn
             kwargs = dict(out=out, model_config=model_config, config=config, cancel=cancel, resume=resume)
             self._train_thread = threading.Thread(
                 target=self._run_training, args=(train_fn, data, kwargs), name="choreo-train", daemon=True)
@@ -317,7 +317,7 @@ class Worker:
         return self._gen_latest != rid or self._closing
 
     def _run_generation(self, req: GenerationRequest) -> None:
-        from .generation import DanceGenerator
+        from ..dance.generation import DanceGenerator
 
         t0 = time.perf_counter()
         p = req.params

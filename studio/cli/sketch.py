@@ -8,8 +8,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from ..errors import ChoreoError
-from ..fileio import check_checkpoint_out, check_writable
+from engine.core.errors import ChoreoError
+from engine.core.fileio import check_checkpoint_out, check_writable
 
 OUTPUT_TYPES = (".npz", ".svg", ".png")
 
@@ -48,9 +48,9 @@ def _progress(enabled: bool):
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
-    from ..sketch.model import SketchConfig
-    from ..sketch.synthetic import synthetic_sketches
-    from ..sketch.task import sketch_train_config, train_sketch
+    from engine.sketch.model import SketchConfig
+    from engine.sketch.synthetic import synthetic_sketches
+    from engine.sketch.task import sketch_train_config, train_sketch
 
     if (args.data is None) == (not args.demo):
         raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
@@ -71,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         close()
     summary = result.summary()
-    summary.update(kind="sketch", parameters=result.model.n_parameters() if result.model else None,
+    summary.update(kind="sketch", parameters=result.model.n_parameters if result.model else None,
                    steps_per_s=result.steps / max(result.seconds, 1e-9))
     if args.json:
         print(json.dumps(summary))
@@ -84,9 +84,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     """Sample sketches from a model and write them."""
-    from ..sketch.model import load_sketch_model
-    from ..sketch.render import save_sketches
-    from ..sketch.sampling import sample
+    from engine.sketch.model import load_sketch_model
+    from engine.sketch.render import save_sketches
+    from engine.sketch.sampling import sample
 
     out = _check_out(args.out, args.force)
     if args.n < 1:
@@ -104,10 +104,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_complete(args: argparse.Namespace) -> int:
     """Finish a partial drawing several ways."""
-    from ..sketch.model import load_sketch_model
-    from ..sketch.render import save_sketches
-    from ..sketch.sampling import complete
-    from ..sketch.strokes import load_split
+    from engine.sketch.model import load_sketch_model
+    from engine.sketch.render import save_sketches
+    from engine.sketch.sampling import complete
+    from engine.sketch.strokes import load_split
 
     out = _check_out(args.out, args.force)
     if args.n < 1:
@@ -130,9 +130,9 @@ def cmd_complete(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Reconstruction and KL loss of a model on one split of a stroke file."""
-    from ..sketch.model import load_sketch_model
-    from ..sketch.strokes import load_split
-    from ..sketch.task import evaluate_sketch
+    from engine.sketch.model import load_sketch_model
+    from engine.sketch.strokes import load_split
+    from engine.sketch.task import evaluate_sketch
 
     model = load_sketch_model(args.model)
     res = evaluate_sketch(model, load_split(args.data, args.split))
@@ -148,7 +148,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``choreo sketch ...`` to the ``choreo`` subcommands."""
-    from ..sketch.model import SketchConfig
+    from engine.sketch.model import SketchConfig
 
     p = sub.add_parser("sketch", help="train and draw vector sketches (Sketch-RNN)",
                        description="Sketch-RNN: learn stroke drawings, sample, finish a drawing, evaluate.")

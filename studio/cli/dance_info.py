@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 
-from ..motion import LAYOUTS, Motion, load_motion
-from ..render import motion_up_axis
-from ..skeleton import frame_speeds, motion_skeleton
+from engine.dance.axes import motion_up_axis
+from engine.dance.motion import LAYOUTS, Motion, load_motion
+from engine.dance.skeleton import frame_speeds, motion_skeleton
 
 AXES = "xyz"
 

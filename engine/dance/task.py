@@ -12,14 +12,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .checkpoint import dance_extra, read_checkpoint
-from .errors import ChoreoError
-from .mdn import diag_mixture_nll
-from .models import DanceConfig, DanceModel
+from ..core.checkpoint import read_checkpoint
+from ..core.errors import ChoreoError
+from ..core.mdn import diag_mixture_nll
+from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .representation import MotionCodec
 from .skeleton import infer_bones, motion_skeleton
-from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 
 RIGID_TREE_BYTES = 3e8  # memory for finding the rigid joint pairs: all frames of clips up to ~5,000 frames x 55 joints
 SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
@@ -171,7 +171,7 @@ def train(
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
-    task = DanceTask(model, clips, codec, config.val_fraction, dance_extra(model))
+    task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)
     return result

@@ -40,10 +40,11 @@ from pathlib import Path
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from .errors import ChoreoError
-from .fileio import atomic_path, check_writable
+from ..core.errors import ChoreoError
+from ..core.fileio import atomic_path, check_writable
+from .axes import motion_up_axis
 from .motion import Motion
-from .render import FigureRenderer, motion_up_axis
+from .render import FigureRenderer
 
 Progress = Callable[[int, int], None]
 DATA_FORMATS = (".npy", ".npz", ".csv", ".json")

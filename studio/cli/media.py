@@ -8,11 +8,12 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import ChoreoError
-from ..export import export_formats, export_motion
-from ..fileio import next_free_path
-from ..motion import load_motion
-from ..render import motion_up_axis
+from engine.core.errors import ChoreoError
+from engine.core.fileio import next_free_path
+from engine.dance.axes import motion_up_axis
+from engine.dance.export import export_formats, export_motion
+from engine.dance.motion import load_motion
+
 from .progress import count_bar
 
 DEMO_FRAMES = 600
@@ -52,10 +53,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ..assets import asset_path
-    from ..generation import DanceGenerator
-    from ..models import DanceModel
-    from ..motion import Motion
+    from engine.core.assets import asset_path
+    from engine.dance.generation import DanceGenerator
+    from engine.dance.model import DanceModel
+    from engine.dance.motion import Motion
 
     out = Path(args.out) if args.out else next_free_path("demo", ".mp4")
     if out.exists() and not args.force:

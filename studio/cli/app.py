@@ -1,9 +1,8 @@
-"""``choreo studio``: open the desktop app (lives in the ``studio`` front end)."""
+"""``choreo studio``: open the desktop app."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +13,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_studio(args: argparse.Namespace) -> int:
-    # Imported by name: the engine never depends on a GUI toolkit; the front end registers itself here.
-    app = importlib.import_module("studio.app")
+    from studio import app  # Qt loads only when the studio opens, not for every choreo command
+
     return int(app.main(file=args.file, model=args.model) or 0)

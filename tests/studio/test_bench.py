@@ -1,0 +1,21 @@
+"""``choreo bench`` figures run and report both sides of each ratio (tiny sizes: no timing asserted)."""
+
+from __future__ import annotations
+
+import inspect
+
+from engine.sketch.model import SketchConfig
+from studio.bench.sketch import bench_sketch_training
+from studio.cli.bench import BENCHES
+
+TINY_SKETCH = SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=3, dropout=0.0)
+
+
+def test_every_bench_takes_the_seconds_argument():
+    for fn in BENCHES.values():
+        assert "seconds" in inspect.signature(fn).parameters
+
+
+def test_sketch_bench_reports_both_loops():
+    res = bench_sketch_training(2.0, precision="fp32", n_sketches=80, model_config=TINY_SKETCH)
+    assert res["fit_steps_per_s"] > 0 and res["plain_torch_fp32_steps_per_s"] > 0 and res["ratio"] > 0
