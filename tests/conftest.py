@@ -25,7 +25,7 @@ def tiny_dance(tmp_path_factory):
     from engine import DanceConfig, TrainConfig, train
     from engine.dance.synthetic import synthetic_dancer
 
-    motion = synthetic_dancer(frames=600, fps=30.0, seed=0)
+    motion = synthetic_dancer(frames=600, fps=30.0, rng=0)
     out = tmp_path_factory.mktemp("tiny") / "tiny.pt"
     train(motion, out, model_config=DanceConfig(hidden=32, layers=1, mixtures=3),
           config=TrainConfig(epochs=2, batch=8, seq_len=32, val_every=5, lr=3e-3, device="cpu", precision="fp32"))

@@ -28,6 +28,10 @@ from .errors import ChoreoError
 from .fileio import check_writable
 
 DEFAULT_MINUTES = 3.0  # budget when neither minutes nor epochs is given
+NEGATIVE_LOSS_NOTE = (
+    "Loss is the negative log-likelihood per number (nats): lower is better. Below zero is normal: a "
+    "continuous density can exceed 1 where the model is confident, so -log p goes negative as the fit sharpens."
+)
 MAX_EPOCHS_PER_BATCH = 4  # small data: smaller batches, more steps
 
 
@@ -50,7 +54,7 @@ class TrainConfig:
     nan_retries: int = 5  # roll-backs in a row before giving up
     device: str = "auto"  # auto | cpu | cuda | mps
     precision: str = "auto"  # auto | bf16 | fp32 (auto: bf16 where the hardware is fast at it)
-    seed: int = 0  # crops and noise are reproducible from this
+    rng: int = 0  # random seed: initial weights, crops and noise are reproducible from it
 
 
 @dataclass
@@ -149,6 +153,14 @@ def _lr_at(config: TrainConfig, step: int, fraction: float) -> float:
     warm = min(1.0, (step + 1) / max(1, config.warmup_steps))
     cosine = config.lr_final + (1 - config.lr_final) * 0.5 * (1 + math.cos(math.pi * fraction))
     return config.lr * warm * cosine
+
+
+def format_eta(seconds: float | None) -> str:
+    """``"1 min 05 s left"`` style text ("" when unknown)."""
+    if seconds is None:
+        return ""
+    s = max(0, round(seconds))
+    return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
 
 
 def preload() -> None:
@@ -259,7 +271,7 @@ def fit(
         if cancel is not None and cancel.is_set():
             stopped = "cancelled"
             break
-        rng = np.random.default_rng([config.seed, step, rollbacks])  # a retried step draws other crops
+        rng = np.random.default_rng([config.rng, step, rollbacks])  # a retried step draws other crops
         lr = _lr_at(config, step, fraction) * lr_scale
         for g in opt.param_groups:
             g["lr"] = lr

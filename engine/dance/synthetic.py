@@ -242,13 +242,13 @@ MOVES: dict[str, MoveFn] = {
 }
 
 
-def _dance(frames: int, fps: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _dance(frames: int, fps: float, rng: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions (F, 23, 3) and global rotations of the full skeleton."""
     if frames < 1:
         raise ValueError("frames must be >= 1")
     if fps <= 0:
         raise ValueError("fps must be > 0")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     bpm = rng.uniform(100.0, 120.0)
     t = np.arange(frames) / fps
     beats = t * bpm / 60.0
@@ -309,16 +309,16 @@ def _dance(frames: int, fps: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return pos, glob
 
 
-def synthetic_dancer(frames: int = 1800, fps: float = 30.0, seed: int = 0, joints: str = "full") -> Motion:
+def synthetic_dancer(frames: int = 1800, fps: float = 30.0, rng: int = 0, joints: str = "full") -> Motion:
     """A procedural dancer as a Motion (Y up, metres, faces +Z at the start).
 
     ``joints="full"`` gives 23 joints (hips, spine, chest, neck, head, collars,
     shoulders, elbows, wrists, hands, hips, knees, ankles, toes); ``"compact"``
-    gives 17 (no collars, hands or toes). The same seed gives an identical array.
+    gives 17 (no collars, hands or toes). The same ``rng`` gives an identical array.
     """
     if joints not in ("full", "compact"):
         raise ValueError('joints must be "full" or "compact"')
-    pos, _ = _dance(frames, fps, seed)
+    pos, _ = _dance(frames, fps, rng)
     keep = [i for i, n in enumerate(JOINT_NAMES) if joints == "full" or n not in _COMPACT_DROP]
     new_index = {old: new for new, old in enumerate(keep)}
     bones = []
@@ -333,7 +333,7 @@ def synthetic_dancer(frames: int = 1800, fps: float = 30.0, seed: int = 0, joint
         fps=float(fps),
         joint_names=[JOINT_NAMES[i] for i in keep],
         bones=np.array(bones, dtype=np.int64),
-        source=f"synthetic:seed={seed}",
+        source=f"synthetic:rng={rng}",
         layout="frames-first",
         layout_note="synthetic dancer, generated frames-first",
     )
@@ -360,7 +360,7 @@ def _marker_layout(n_markers: int) -> tuple[np.ndarray, np.ndarray]:
     return joint, offset
 
 
-def synthetic_markers(frames: int = 600, fps: float = 30.0, seed: int = 0, n_markers: int = 55) -> Motion:
+def synthetic_markers(frames: int = 600, fps: float = 30.0, rng: int = 0, n_markers: int = 55) -> Motion:
     """The procedural dancer as a bare optical-marker cloud: ``n_markers`` points, no bones.
 
     Each marker is rigidly attached to one body segment (a few centimetres off
@@ -369,14 +369,14 @@ def synthetic_markers(frames: int = 600, fps: float = 30.0, seed: int = 0, n_mar
     """
     if n_markers < 1:
         raise ValueError("n_markers must be >= 1")
-    pos, glob = _dance(frames, fps, seed)
+    pos, glob = _dance(frames, fps, rng)
     joint, offset = _marker_layout(n_markers)
     markers = pos[:, joint] + np.einsum("fmij,mj->fmi", glob[:, joint], offset)
     return Motion(
         positions=markers.astype(np.float32),
         fps=float(fps),
         joint_names=[f"M{i:02d}" for i in range(n_markers)],
-        source=f"synthetic-markers:seed={seed}",
+        source=f"synthetic-markers:rng={rng}",
         layout="frames-first",
         layout_note="synthetic marker cloud, generated frames-first",
     )

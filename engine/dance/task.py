@@ -161,7 +161,7 @@ def train(
         model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints, "frame_step": step})
         clips = strided_clips(motions, model_config.model_fps)
         codec = MotionCodec.fit(clips)
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.rng)
     model = DanceModel(model_config)
     first = motions[0]
     model.codec = codec

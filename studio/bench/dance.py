@@ -39,7 +39,7 @@ def _timed(fn: Callable[[], int], seconds: float, warmup: int = 1) -> float:
 
 
 def _bench_model(config: DanceConfig, frames: int = 4000) -> tuple[DanceModel, DanceTask, np.ndarray]:
-    motion = synthetic_markers(frames=frames, fps=30.0, seed=1, n_markers=config.n_joints)
+    motion = synthetic_markers(frames=frames, fps=30.0, rng=1, n_markers=config.n_joints)
     codec = MotionCodec.fit([motion.positions])
     torch.manual_seed(0)
     model = DanceModel(config)

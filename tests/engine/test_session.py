@@ -56,8 +56,10 @@ def test_setters_validate_and_emit_only_on_change(session, tiny_model):
     with pytest.raises(ChoreoError, match="temperature"):
         session.temperature = -1
     with pytest.raises(ChoreoError, match="whole number"):
-        session.frames = 2.5
-    with pytest.raises(ChoreoError, match="past the end"):
+        session.rng = 2.5
+    with pytest.raises(ChoreoError, match=r"length must be 0\.1 to 600 s"):
+        session.duration = 0
+    with pytest.raises(ChoreoError, match="playhead must be a frame from 0 to 299"):
         session.playhead = 10_000
     session.load_model(tiny_model)
     session.mixture = 1
@@ -91,9 +93,11 @@ def test_training_progress_rises_loss_falls_then_model_generates(session):
     hist = session.loss_history
     assert hist.train[-1] < hist.train[0] and hist.val
     assert status == ["training", "idle"] and session.model is not None
-    session.frames = 20
+    session.duration = 20 / 30  # seconds: 20 frames of the 30 fps clip
+    assert session.frames == 20
     take = session.generate()
     assert session.wait_idle(10)
+    take = session.take_by_id(take.id)
     assert take.status == "done" and take.frames_ready == 20 and np.isfinite(take.positions).all()
 
 
@@ -104,10 +108,10 @@ def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path):
     assert session.training_status == "cancelling"
     assert session.wait_idle(30)
     assert session.training_status == "idle" and session.last_training.stopped == "cancelled"
-    assert session.model is not None and session.training_progress.fraction == 1.0
-    session.frames = 10
+    assert session.model is not None and session.training_progress.fraction < 1.0  # a cancelled run is not done
+    session.duration = 10 / 30
     take = session.generate()
-    assert session.wait_idle(10) and take.frames_ready == 10
+    assert session.wait_idle(10) and session.take_by_id(take.id).frames_ready == 10
     saved = session.save_model(tmp_path / "m.pt")
     assert session.load_model(saved).config.hidden == TINY.hidden
 
@@ -131,14 +135,14 @@ def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tin
     assert session.wait_idle(10)
     assert errors[-1].message == "Unexpected error: RuntimeError: boom"
     session.load_model(tiny_model)
-    session.frames = 5
+    session.duration = 5 / 30
     assert session.generate() and session.wait_idle(10)
     assert session.takes[-1].status == "done" and session.generation_status == "idle"
 
 
 def test_live_temperature_change_streams_frames_with_new_value(session, dancer, tiny_model):
     session.load_model(tiny_model)
-    session.frames, session.seed_frame, session.rng_seed = 30, 100, 3
+    session.duration, session.seed_frame, session.rng = 1.0, 100, 3
     session.live = True
     chunks = []
     session.events.take_frames.connect(chunks.append)
@@ -157,13 +161,14 @@ def test_live_temperature_change_streams_frames_with_new_value(session, dancer, 
 
 def test_superseded_generation_stops(session, tiny_model):
     session.load_model(tiny_model)
-    session.frames = 1_000_000
+    session.duration = 600
     first = session.generate()
-    wait_for(lambda: first.frames_ready > 0)
-    session.frames = 5
+    wait_for(lambda: session.take_by_id(first.id).frames_ready > 0)
+    session.duration = 5 / 30
     second = session.generate()
     assert session.wait_idle(10)
-    assert first.status == "cancelled" and first.frames_ready < 1_000_000
+    first, second = session.take_by_id(first.id), session.take_by_id(second.id)
+    assert first.status == "cancelled" and first.frames_ready < 600 * 30
     assert second.status == "done" and session.current_take == 1
     assert session.generation_status == "idle"
     assert session.select_take(0) is first and session.current_take == 0
@@ -171,9 +176,31 @@ def test_superseded_generation_stops(session, tiny_model):
         session.select_take(5)
 
 
+def test_published_takes_never_change(session, tiny_model):
+    session.load_model(tiny_model)
+    session.duration = 40 / 30
+    seen: list = []
+    session.events.takes.connect(lambda takes: seen.extend(t for t in takes if t.id == takes[-1].id))
+    session.generate()
+    assert session.wait_idle(10)
+    first = list(seen)
+    assert len(first) >= 3 and first[-1].status == "done" and first[-1].frames_ready == 40
+    copies = [(t.frames_ready, t.status, t.positions.copy()) for t in first]
+    for t in first:
+        assert not t.positions.flags.writeable
+        with pytest.raises(ValueError):
+            t.positions[...] = 0
+    session.duration = 5 / 30
+    session.generate()
+    assert session.wait_idle(10)
+    for t, (n, status, pos) in zip(first, copies, strict=True):  # later work changed none of them
+        assert (t.frames_ready, t.status) == (n, status) and np.array_equal(t.positions, pos)
+    assert [t.frames_ready for t in first] == sorted(t.frames_ready for t in first)
+
+
 def test_continue_from_playhead(session, dancer, tiny_model):
     session.load_model(tiny_model)
-    session.frames, session.continue_from_playhead, session.playhead = 5, True, 150
+    session.duration, session.continue_from_playhead, session.playhead = 5 / 30, True, 150
     take = session.generate()
     assert session.wait_idle(10) and take.seed_frame == 150
 
@@ -182,7 +209,7 @@ def test_queued_delivery_and_polling(session, tiny_model):
     session.load_model(tiny_model)
     main_calls, q = [], session.event_queue()
     session.events.take_frames.connect(lambda c: main_calls.append(threading.current_thread()), thread="main")
-    session.frames = 12
+    session.duration = 12 / 30
     session.generate()
     assert session.wait_idle(10)
     assert not main_calls  # queued: nothing ran until the main thread drains the queue
@@ -196,7 +223,7 @@ def test_queued_delivery_and_polling(session, tiny_model):
 
 def test_export_current_take(session, tiny_model, tmp_path):
     session.load_model(tiny_model)
-    session.frames, session.variations = 8, 2
+    session.duration, session.variations = 8 / 30, 2
     session.generate()
     assert session.wait_idle(10)
     paths = session.export(tmp_path / "take.npy")

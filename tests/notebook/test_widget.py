@@ -24,7 +24,7 @@ def tiny_config(**kw) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def dancer():
-    return synthetic_dancer(frames=300, seed=1)
+    return synthetic_dancer(frames=300, rng=1)
 
 
 @pytest.fixture
@@ -56,9 +56,9 @@ def until(widget: StudioWidget, pred, timeout: float = 30.0) -> None:
 def test_sliders_write_through_the_session(widget, session):
     widget.temperature.value = 0.55
     widget.sigma_temperature.value = 0.3
-    widget.look_back.value = 12
-    widget.rng_seed.value = 7
-    widget.frames.value = 120
+    widget.look_back.value = 0.4  # seconds: 12 frames of the 30 fps clip
+    widget.rng.value = 7
+    widget.duration.value = 4.0  # 120 frames
     widget.variations.value = 3
     widget.continue_from_playhead.value = True
     widget.mixture.value = "argmax"
@@ -74,15 +74,18 @@ def test_sliders_write_through_the_session(widget, session):
 
 def test_session_changes_update_the_widget(widget, session, tiny_dance):
     session.temperature = 1.4
-    session.look_back = 5
-    session.frames = 5000  # beyond the slider's range: the range grows
+    session.look_back = 0.5
+    session.duration = 300.0
     session.playhead = 77
-    assert widget.temperature.value == 1.4 and widget.look_back.value == 5
-    assert widget.frames.value == 5000 and widget.frames.max >= 5000
+    assert widget.temperature.value == pytest.approx(1.4) and widget.look_back.value == pytest.approx(0.5)
+    assert widget.duration.value == pytest.approx(300.0) and "length 9000 frames" in widget.duration_frames.value
+    session.temperature = 0  # always the likeliest: shown at the slider's floor, kept exactly in the session
+    assert session.temperature == 0 and widget.temperature.value == pytest.approx(0.05)
     assert widget.frame.value == 77 and widget.play.value == 77
     before = [v for _, v in widget.mixture.options]
     session.load_model(tiny_dance[0])
     assert [v for _, v in widget.mixture.options] == [*before, 0, 1, 2]
+    assert [label for label, _ in widget.mixture.options][-1] == "mode 2"  # the desktop studio's words
     session.mixture = 2
     assert widget.mixture.value == 2
     assert "LSTM 32" in widget.model_label.value
@@ -90,7 +93,7 @@ def test_session_changes_update_the_widget(widget, session, tiny_dance):
 
 def test_refused_values_revert_and_show_a_message(widget, session):
     session.load_model(_quick_model(session))
-    widget.mixture.options = [*widget.mixture.options, ("component 9", 9)]  # a stale option
+    widget.mixture.options = [*widget.mixture.options, ("mode 9", 9)]  # a stale option
     with pytest.raises(ChoreoError):
         session.mixture = 9
     widget.mixture.value = 9  # this model has 2 components
@@ -128,7 +131,7 @@ def test_train_button_progress_loss_plot_and_cancel(widget, session):
 
 def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_path):
     session.load_model(_quick_model(session))
-    widget.frames.value = 40
+    widget.duration.value = 40 / 30  # seconds: 40 frames of the 30 fps clip
     widget.variations.value = 2
     widget.generate_button.click()
     until(widget, lambda: session.generation_status == "idle" and widget.frame.max == 39)
@@ -178,3 +181,17 @@ def _quick_model(session: Session):
     if key not in _MODELS:
         _MODELS[key] = train(session.motion, model_config=TINY, config=tiny_config()).model
     return _MODELS[key]
+
+
+def test_widgets_are_built_from_the_knob_table(widget):
+    import ipywidgets as W
+
+    from engine.dance.knobs import GENERATION
+
+    for name, k in GENERATION.items():
+        w = widget._knobs[name]
+        assert w.tooltip == k.tip
+        if isinstance(w, W.FloatLogSlider):
+            assert w.base**w.min == pytest.approx(k.slider_lo) and w.base**w.max == pytest.approx(k.hi)
+        elif hasattr(w, "min"):
+            assert (w.min, w.max) == (k.lo, k.hi)

@@ -1,42 +1,9 @@
-"""The Jupyter front end: ``StudioWidget`` puts ipywidgets over an :class:`engine.session.Session`.
-
-```python
-from engine.session import Session
-from studio.notebook import StudioWidget
-
-session = Session()
-session.load_demo()
-StudioWidget(session)          # the last expression of a cell displays it
-```
-
-The widget is thin: every control writes through a session setter and every
-display reacts to ``session.events``; no model code lives here. The same
-session can be driven from code in the next cell (``session.temperature = .5``)
-and the sliders follow.
-
-Threads. The session emits training progress and streamed frames from its
-worker threads. The widget connects with ``thread="main"`` (psygnal queues
-those calls) and, inside a running kernel, starts ``session.pump_in_asyncio()``
-so the queue drains from the kernel's event loop between cells and while the
-user clicks. All widget state therefore changes in the kernel's main thread.
-A cell that blocks (``session.wait_idle()``) holds the updates until it ends;
-:meth:`StudioWidget.wait` waits and then applies them. Without a running loop
-(scripts, tests) call :meth:`StudioWidget.flush`.
-
-The 3D view is the engine's :class:`engine.dance.render.FigureRenderer` (NumPy +
-Pillow) shown as an ``ipywidgets.Image``: a frame takes a few milliseconds to
-draw and encode, it needs no browser extension (ipympl, WebGL), it looks
-exactly like the exported GIF/MP4, and the PNG bytes are part of the saved
-widget state, so static exports (nbconvert HTML, screenshots) show it too.
-The loss plot is a matplotlib figure rendered with the Agg canvas (no pyplot,
-no GUI backend) into another ``Image``, throttled while training runs.
-"""
+"""``StudioWidget``: ipywidgets over one :class:`engine.session.Session` (see the package docstring)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
-import io
 import logging
 import time
 from dataclasses import replace
@@ -44,69 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-import numpy as np
 import psygnal
-from PIL import Image
 
 from engine.core.errors import ChoreoError
-from engine.core.training import TrainConfig, TrainResult
+from engine.core.training import NEGATIVE_LOSS_NOTE, TrainConfig, TrainResult
+from engine.dance.knobs import GENERATION, TRAINING, mixture_choices
 from engine.dance.model import DanceConfig
-from engine.dance.render import BACKGROUND, FigureRenderer
+from engine.dance.render import FigureRenderer
 from engine.session import LossHistory, Session, TakeFrames, TrainingProgress
 from engine.session.worker import WorkerError
 
-__all__ = ["StudioWidget", "loss_plot_png", "png_bytes"]
+from .images import blank_png, loss_plot_png, png_bytes
+from .knobs import STYLE, knob_widget
 
 log = logging.getLogger(__name__)
 
 VIEW_SIZE = (480, 360)  # pixels of the 3D view
 STREAM_REFRAME_S = 0.25  # while frames stream in, re-frame the take at most this often
 LOSS_REDRAW_S = 0.5  # redraw the loss plot at most this often while training
-_WIDE = {"description_width": "130px"}
 _LEVEL_COLOURS = {"info": "#3a6ea5", "error": "#b3261e", "ok": "#2e7d32"}
-
-
-def png_bytes(rgb: np.ndarray, compress_level: int = 1) -> bytes:
-    """Encode an ``(H, W, 3)`` uint8 image as PNG (fast compression: it is redrawn often)."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
-
-
-def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> bytes:
-    """Training and validation loss curves as PNG bytes (matplotlib's Agg canvas, no pyplot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    dpi = 100
-    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    if history.train:
-        ax.plot(history.train_steps, history.train, color="#f06e50", lw=1.5, label="train")
-    if history.val:
-        ax.plot(history.val_steps, history.val, "o-", color="#50a0f5", lw=1.5, ms=3, label="validation")
-    if history.train or history.val:
-        ax.legend(loc="upper right", fontsize=8, frameon=False)
-    else:
-        ax.text(0.5, 0.5, "no training yet", ha="center", va="center", color="#888", transform=ax.transAxes)
-    ax.set_xlabel("step", fontsize=8)
-    ax.set_ylabel("loss (nats per number)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout(pad=0.4)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _blank(size: tuple[int, int], text: str = "") -> bytes:
-    from PIL import ImageDraw
-
-    img = Image.new("RGB", size, BACKGROUND)
-    if text:
-        ImageDraw.Draw(img).text((12, size[1] // 2 - 6), text, fill=(170, 176, 190))
-    return png_bytes(np.asarray(img))
 
 
 class StudioWidget(W.VBox):
@@ -156,24 +79,11 @@ class StudioWidget(W.VBox):
     # -- building -----------------------------------------------------------------------
 
     def _build(self, train_minutes: float) -> None:
-        s, f = W.FloatSlider, dict(continuous_update=False, style=_WIDE)
-        self.temperature = s(min=0.0, max=2.0, step=0.05, description="temperature", readout_format=".2f", **f)
-        self.sigma_temperature = s(min=0.0, max=2.0, step=0.05, description="sigma temperature",
-                                   readout_format=".2f", **f)
-        self.mixture = W.Dropdown(options=[("auto (sample)", "auto"), ("argmax (most likely)", "argmax")],
-                                  description="mixture", style=_WIDE)
-        self.look_back = W.IntSlider(min=1, max=256, description="look-back", **f)
-        self.rng_seed = W.BoundedIntText(min=0, max=2**31 - 1, description="seed", style=_WIDE)
-        self.frames = W.IntSlider(min=10, max=3000, step=10, description="frames", **f)
-        self.variations = W.IntSlider(min=1, max=8, description="variations", **f)
-        self.continue_from_playhead = W.Checkbox(description="continue from playhead", indent=False)
-        self.live = W.Checkbox(description="live (regenerate as knobs move)", indent=False)
         self._knobs: dict[str, W.ValueWidget] = {
-            "temperature": self.temperature, "sigma_temperature": self.sigma_temperature,
-            "mixture": self.mixture, "look_back": self.look_back, "rng_seed": self.rng_seed,
-            "frames": self.frames, "variations": self.variations,
-            "continue_from_playhead": self.continue_from_playhead, "live": self.live,
-        }
+            name: knob_widget(knob, getattr(self.session, name)) for name, knob in GENERATION.items()}
+        for name, w in self._knobs.items():
+            setattr(self, name, w)
+        self.duration_frames = W.HTML()
         for name, w in self._knobs.items():
             w.observe(lambda change, name=name: self._push(name, change["new"]), "value")
 
@@ -181,12 +91,12 @@ class StudioWidget(W.VBox):
         self.stop_button = W.Button(description="Stop", icon="stop")
         self.generate_button.on_click(lambda _: self._call(self.session.generate))
         self.stop_button.on_click(lambda _: self.session.cancel_generation())
-        self.takes = W.Dropdown(options=[], description="take", style=_WIDE)
+        self.takes = W.Dropdown(options=[], description="take", style=STYLE)
         self.takes.observe(self._on_take_chosen, "value")
         self.model_label = W.HTML()
 
         w, h = self.view_size
-        self.view = W.Image(format="png", width=w, height=h, value=_blank(self.view_size, "load a motion"))
+        self.view = W.Image(format="png", width=w, height=h, value=blank_png(self.view_size, "load a motion"))
         self.play = W.Play(min=0, max=0, step=1, interval=33, description="play", show_repeat=True)
         self.frame = W.IntSlider(min=0, max=0, description="frame", continuous_update=True,
                                  layout=W.Layout(width=f"{max(200, w - 120)}px"))
@@ -196,8 +106,10 @@ class StudioWidget(W.VBox):
         self.show.observe(lambda _: self._retarget_timeline(), "value")
         self.readout = W.HTML()
 
-        self.minutes = W.BoundedFloatText(value=train_minutes, min=0.0, max=10_000.0, step=0.5,
-                                          description="minutes", style={"description_width": "60px"},
+        budget = TRAINING["minutes"]
+        self.minutes = W.BoundedFloatText(value=train_minutes, min=0.0, max=budget.hi, step=0.5,
+                                          description="minutes", tooltip=budget.tip + " (0: the "
+                                          "train_config's own budget)", style={"description_width": "60px"},
                                           layout=W.Layout(width="150px"))
         self.train_button = W.Button(description="Train", icon="graduation-cap", button_style="success")
         self.resume_button = W.Button(description="Resume", icon="redo")
@@ -227,15 +139,15 @@ class StudioWidget(W.VBox):
     def _layout(self) -> list[W.Widget]:
         stage = W.VBox([self.view, W.HBox([self.play, self.frame]), W.HBox([self.show, self.readout])])
         knobs = W.VBox([self.model_label, *(self._knobs[k] for k in self._knobs if k not in
-                        ("continue_from_playhead", "live")), self.continue_from_playhead, self.live,
+                        ("continue_from_playhead", "live")), self.duration_frames,
+                        self.continue_from_playhead, self.live,
                         W.HBox([self.generate_button, self.stop_button]), self.takes],
                        layout=W.Layout(padding="0 0 0 12px"))
         training = W.VBox([W.HTML("<b>Training</b>"),
                            W.HBox([self.minutes, self.train_button, self.resume_button, self.cancel_button]),
                            self.progress, self.train_status,
-                           W.HTML('<div style="font-size:11px;line-height:1.3">The loss is the negative '
-                                  "log-likelihood of the next frame; a density can exceed 1, so a <i>negative</i> "
-                                  "loss is normal: the model is confident.</div>", layout=W.Layout(width="420px"))])
+                           W.HTML(f'<div style="font-size:11px;line-height:1.3">{html.escape(NEGATIVE_LOSS_NOTE)}'
+                                  "</div>", layout=W.Layout(width="420px"))])
         export = W.HBox([self.export_path, self.export_what, self.overwrite, self.export_button,
                          self.model_path, self.save_button])
         return [W.HBox([stage, knobs]), W.HBox([training, self.loss_plot]), export, self.message]
@@ -330,13 +242,20 @@ class StudioWidget(W.VBox):
         w, value = self._knobs[name], getattr(self.session, name)
         self._syncing = True
         try:
-            if hasattr(w, "max") and not isinstance(w, W.Dropdown) and value > w.max:
-                w.max = value
             if isinstance(w, W.Dropdown) and value not in [v for _, v in w.options]:
                 w.options = [*w.options, (str(value), value)]
+            if isinstance(w, W.FloatLogSlider):
+                value = max(value, w.base**w.min)  # 0 (always the likeliest) shows at the slider's floor
             w.value = value
         finally:
             self._syncing = False
+        self._show_frames()
+
+    def _show_frames(self) -> None:
+        """Frames beside the durations: what the seconds mean for the clip takes continue."""
+        s = self.session
+        self.duration_frames.value = (f'<span style="color:#777">length {s.frames} frames · look-back '
+                                      f"{max(1, round(s.look_back * s.fps))} frames at {s.fps:g} fps</span>")
 
     def _train(self, resume: bool) -> None:
         config = self.train_config
@@ -366,12 +285,9 @@ class StudioWidget(W.VBox):
             self.show_message(f"display error ({name}): {type(err).__name__}: {err}", "error")
 
     def _on_model(self, model: Any) -> None:
-        k = 0 if model is None else model.config.mixtures
-        options = [("auto (sample)", "auto"), ("argmax (most likely)", "argmax"),
-                   *((f"component {i}", i) for i in range(k))]
         self._syncing = True
         try:
-            self.mixture.options = options
+            self.mixture.options = mixture_choices(0 if model is None else model.config.mixtures)
             self.mixture.value = self.session.mixture
         finally:
             self._syncing = False
@@ -381,9 +297,11 @@ class StudioWidget(W.VBox):
             c = model.config
             self.model_label.value = (f"<b>model</b>: LSTM {c.hidden} × {c.layers} layer(s), "
                                       f"{c.mixtures} mixtures, {c.n_joints} joints")
+        self._show_frames()
 
     def _on_motion(self, motion: Any) -> None:
         self._clip_r = None if motion is None else FigureRenderer(motion, size=self.view_size)
+        self._show_frames()
         self._retarget_timeline()
 
     def _on_playhead(self, playhead: int) -> None:
@@ -533,7 +451,7 @@ class StudioWidget(W.VBox):
             r = self._take_renderer(take, self.session.current_take) if take is not None else None
             i = self._take_frame
             empty = "no take yet: press Generate" if take is None else "generating ..."
-        self.view.value = png_bytes(r.render(i)) if r is not None else _blank(self.view_size, empty)
+        self.view.value = png_bytes(r.render(i)) if r is not None else blank_png(self.view_size, empty)
         self._update_readout()
 
     def _update_readout(self) -> None:
