@@ -14,8 +14,9 @@ from torch import Tensor
 
 from ..core.checkpoint import read_checkpoint
 from ..core.errors import ChoreoError
+from ..core.fit import fit
 from ..core.mdn import diag_mixture_nll
-from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .representation import MotionCodec

@@ -14,8 +14,9 @@ from torch import Tensor
 
 from ..core.checkpoint import read_checkpoint
 from ..core.errors import ChoreoError
+from ..core.fit import fit
 from ..core.mdn import BivariateMixture, bivariate_nll
-from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
 from .strokes import (
     drawing_sizes,

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.core.fit import fit
 from engine.core.mdn import diag_mixture_nll
-from engine.core.training import TrainConfig, fit
+from engine.core.training import TrainConfig
 from engine.dance.generation import DanceGenerator
 from engine.dance.model import DanceConfig, DanceModel
 from engine.dance.representation import MotionCodec

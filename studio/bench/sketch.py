@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from engine.core.device import resolve_device, resolve_precision
-from engine.core.training import fit
+from engine.core.fit import fit
 from engine.sketch.model import SketchConfig, SketchRNN
 from engine.sketch.strokes import normalize, offset_scale
 from engine.sketch.synthetic import synthetic_sketches

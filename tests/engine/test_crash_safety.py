@@ -38,7 +38,7 @@ from engine.dance.synthetic import synthetic_dancer
 from engine.dance.task import DanceTask
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
+TINY = DanceConfig(hidden=16, layers=1, mixtures=2)  # also spelled out in TRAINER, which runs in a subprocess
 
 TRAINER = textwrap.dedent('''
     """Train a tiny dance model, printing start/checkpoint events as JSON lines (a test helper)."""
@@ -113,7 +113,6 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     last = tmp_path / "m.last.pt"
     rng = random.Random(8)
     previous_step = 0
-    previous_adam: dict | None = None
     for round_ in range(3):
         start_step, _ = _run_and_kill(script, out, last if round_ else None, rng)
         if round_:
@@ -123,14 +122,14 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         model = DanceModel.load(last)  # the sampling path loads it too
         assert model.codec is not None and model.checkpoint_info["step"] == payload["step"]
         step = int(payload["step"])
-        assert step >= previous_step
+        # every round saw a checkpoint written after it started, so it saved progress
+        assert step > previous_step
         # optimizer state, step count and history were saved together
         assert _adam_steps(payload) == {step}
         assert len(payload["history"]["train"]) == step
-        if previous_adam is not None and step > previous_step:
-            # the resumed run continued the saved Adam moments rather than starting fresh
-            assert min(_adam_steps(payload)) > previous_step
-        previous_step, previous_adam = step, payload["optimizer"]
+        # a resumed run continued the saved Adam moments (their step count) rather than starting fresh
+        assert min(_adam_steps(payload)) > previous_step
+        previous_step = step
         for tmp in _temps(tmp_path):  # a kill during a write may orphan a temp file: it must not matter
             tmp.unlink()
     assert out.exists() and DanceModel.load(out).codec is not None

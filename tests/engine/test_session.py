@@ -9,34 +9,8 @@ import numpy as np
 import psygnal
 import pytest
 
-from engine import DanceConfig, DanceGenerator, Motion, TrainConfig, train
+from engine import DanceGenerator, Motion
 from engine.core.errors import ChoreoError
-from engine.dance.synthetic import synthetic_dancer
-from engine.session import Session
-
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
-
-
-def tiny_config(**kw) -> TrainConfig:
-    base = dict(batch=8, seq_len=32, val_every=10, device="cpu", precision="fp32", epochs=1)
-    return TrainConfig(**{**base, **kw})
-
-
-@pytest.fixture(scope="module")
-def dancer():
-    return synthetic_dancer(frames=300)
-
-
-@pytest.fixture(scope="module")
-def tiny_model(dancer):
-    return train(dancer, model_config=TINY, config=tiny_config(epochs=2)).model
-
-
-@pytest.fixture
-def session(dancer):
-    with Session(device="cpu") as s:
-        s.load(dancer)
-        yield s
 
 
 def wait_for(pred, timeout=20.0):
@@ -80,11 +54,11 @@ def test_load_sets_motion_skeleton_and_playhead(session, dancer):
     assert session.skeleton.shape == (short.n_joints - 1, 2)
 
 
-def test_training_progress_rises_loss_falls_then_model_generates(session):
+def test_training_progress_rises_loss_falls_then_model_generates(session, tiny_model_config, tiny_train_config):
     progress, status = [], []
     session.events.training_progress.connect(progress.append)
     session.events.training_status.connect(status.append)
-    session.start_training(minutes=0.03, config=tiny_config(patience=1000), model_config=TINY)
+    session.start_training(minutes=0.03, config=tiny_train_config(patience=1000), model_config=tiny_model_config)
     with pytest.raises(ChoreoError, match="already running"):
         session.start_training(epochs=1)
     assert session.wait_idle(60)
@@ -101,8 +75,8 @@ def test_training_progress_rises_loss_falls_then_model_generates(session):
     assert take.status == "done" and take.frames_ready == 20 and np.isfinite(take.positions).all()
 
 
-def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path):
-    session.start_training(minutes=5, config=tiny_config(), model_config=TINY)
+def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path, tiny_model_config, tiny_train_config):
+    session.start_training(minutes=5, config=tiny_train_config(), model_config=tiny_model_config)
     wait_for(lambda: session.training_progress.step >= 20)
     session.cancel_training()
     assert session.training_status == "cancelling"
@@ -113,16 +87,17 @@ def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path):
     take = session.generate()
     assert session.wait_idle(10) and session.take_by_id(take.id).frames_ready == 10
     saved = session.save_model(tmp_path / "m.pt")
-    assert session.load_model(saved).config.hidden == TINY.hidden
+    assert session.load_model(saved).config.hidden == tiny_model_config.hidden
 
 
-def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tiny_model):
+def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tiny_model, tiny_model_config,
+                                                            tiny_train_config):
     errors = []
     session.events.error.connect(errors.append)
     bad = dancer.positions.copy()
     bad[50:60] = np.nan  # corrupted capture
     session.load(Motion(bad, fps=30.0, bones=dancer.bones))
-    session.start_training(config=tiny_config(epochs=0.5), model_config=TINY)
+    session.start_training(config=tiny_train_config(epochs=0.5), model_config=tiny_model_config)
     assert session.wait_idle(30)
     assert len(errors) == 1 and errors[0].job == "training" and "\n" not in errors[0].message
     assert session.training_status == "idle"

@@ -8,36 +8,14 @@ import time
 
 import pytest
 
-from engine import DanceConfig, TrainConfig
 from engine.core.errors import ChoreoError
-from engine.dance.synthetic import synthetic_dancer
-from engine.session import Session
 from studio.notebook import StudioWidget
 
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
-
-
-def tiny_config(**kw) -> TrainConfig:
-    base = dict(batch=8, seq_len=32, val_every=5, device="cpu", precision="fp32", epochs=1)
-    return TrainConfig(**{**base, **kw})
-
-
-@pytest.fixture(scope="module")
-def dancer():
-    return synthetic_dancer(frames=300, rng=1)
-
 
 @pytest.fixture
-def session(dancer):
-    with Session(device="cpu") as s:
-        s.load(dancer)
-        yield s
-
-
-@pytest.fixture
-def widget(session, tmp_path):
-    w = StudioWidget(session, model_config=TINY, train_config=tiny_config(), train_minutes=0, export_dir=tmp_path,
-                     view_size=(240, 180))
+def widget(session, tmp_path, tiny_model_config, tiny_train_config):
+    w = StudioWidget(session, model_config=tiny_model_config, train_config=tiny_train_config(val_every=5),
+                     train_minutes=0, export_dir=tmp_path, view_size=(240, 180))
     yield w
     w.close()
 
@@ -91,8 +69,8 @@ def test_session_changes_update_the_widget(widget, session, tiny_dance):
     assert "LSTM 32" in widget.model_label.value
 
 
-def test_refused_values_revert_and_show_a_message(widget, session):
-    session.load_model(_quick_model(session))
+def test_refused_values_revert_and_show_a_message(widget, session, tiny_model):
+    session.load_model(tiny_model)
     widget.mixture.options = [*widget.mixture.options, ("mode 9", 9)]  # a stale option
     with pytest.raises(ChoreoError):
         session.mixture = 9
@@ -114,7 +92,7 @@ def test_worker_exception_becomes_a_message(widget, session):
     assert not widget.train_button.disabled and widget.cancel_button.disabled
 
 
-def test_train_button_progress_loss_plot_and_cancel(widget, session):
+def test_train_button_progress_loss_plot_and_cancel(widget, session, tiny_model_config):
     widget.minutes.value = 1.0  # long enough to be cancelled
     plot_before = widget.loss_plot.value
     widget.train_button.click()
@@ -126,11 +104,11 @@ def test_train_button_progress_loss_plot_and_cancel(widget, session):
     until(widget, lambda: session.training_status == "idle" and "cancelled" in widget.message.value, 60)
     assert widget.progress.description == "idle" and not widget.train_button.disabled
     assert widget.loss_plot.value != plot_before
-    assert session.model is not None and len(widget.mixture.options) == 2 + TINY.mixtures
+    assert session.model is not None and len(widget.mixture.options) == 2 + tiny_model_config.mixtures
 
 
-def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_path):
-    session.load_model(_quick_model(session))
+def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_path, tiny_model):
+    session.load_model(tiny_model)
     widget.duration.value = 40 / 30  # seconds: 40 frames of the 30 fps clip
     widget.variations.value = 2
     widget.generate_button.click()
@@ -168,19 +146,6 @@ def test_importing_the_notebook_front_end_imports_no_qt():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
-
-
-_MODELS: dict[int, object] = {}
-
-
-def _quick_model(session: Session):
-    """A tiny model trained for a few steps on the session's clip (cached per clip)."""
-    from engine import train
-
-    key = id(session.motion)
-    if key not in _MODELS:
-        _MODELS[key] = train(session.motion, model_config=TINY, config=tiny_config()).model
-    return _MODELS[key]
 
 
 def test_widgets_are_built_from_the_knob_table(widget):

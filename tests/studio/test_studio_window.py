@@ -290,6 +290,8 @@ def test_switching_to_a_clip_with_another_skeleton(qtbot, win):
     win.session.load(synthetic_dancer(frames=100))
     qtbot.waitUntil(lambda: win.stage._source is not None and win.stage._source.shape[1] == 23, timeout=3000)
     win.stage.show_frame(10)
+    pixels = _pixels(win)
+    assert (np.abs(pixels - pixels[0, 0]).sum(-1) > 30).sum() > 200  # the new body is drawn
 
 
 def test_controls_are_built_from_the_knob_table(win):
