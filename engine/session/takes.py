@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import ChoreoError
+from ..dance.motion import Motion
 from .state import Take, TakeFrames
 from .store import StateStore
 from .worker import FrameChunk, GenerationParams
@@ -47,14 +48,15 @@ class TakeShelf:
         takes, i = self.takes, self.store["current_take"]
         return takes[i] if 0 <= i < len(takes) else None
 
-    def start(self, take_id: int, params: GenerationParams, n_joints: int, live: bool) -> Take:
-        """Publish an empty take about to be generated and make it current.
+    def start(self, take_id: int, params: GenerationParams, n_joints: int, live: bool,
+              seed: Motion | None = None) -> Take:
+        """Publish an empty take about to be generated (continuing ``seed``) and make it current.
 
         A take still generating is published as cancelled. A live take replaces the current
         live take instead of adding one.
         """
         buffer = np.zeros((params.variations, params.frames, n_joints, 3), np.float32)
-        take = Take(take_id, _frozen(buffer[:, :0]), params, live=live)
+        take = Take(take_id, _frozen(buffer[:, :0]), params, live=live, seed=seed)
         with self.store.lock:
             takes = [replace(t, status="cancelled") if t.status == "generating" else t for t in self.takes]
             self._buffers = {take_id: buffer}  # only the newest take is still being written
