@@ -99,22 +99,26 @@ class ExportChoice:
 class ExportDialog(QDialog):
     """Choose what to export (take or clip), the format and the file."""
 
-    def __init__(self, parent: QWidget | None, has_take: bool, variations: int = 1) -> None:
+    def __init__(self, parent: QWidget | None, has_take: bool, variations: int = 1,
+                 default: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.what = QComboBox()
         if has_take:
-            self.what.addItem(f"Current take ({variations} variation{'s' if variations > 1 else ''})", "take")
-        self.what.addItem("Source clip", "motion")
+            self.what.addItem(f"The take on stage ({variations} variation{'s' if variations > 1 else ''})", "take")
+        self.what.addItem("The clip on its own", "motion")
         self.fmt = QComboBox()
         for label, suffix in EXPORT_FORMATS.items():
             self.fmt.addItem(label, suffix)
-        self.path = QLineEdit(str(Path.home() / "take.mp4"))
+        default = default or Path.home() / "take.mp4"
+        self.fmt.setCurrentIndex(max(0, self.fmt.findData(default.suffix.lower())))
+        self.path = QLineEdit(str(default))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.fmt.currentIndexChanged.connect(self._fix_suffix)
-        self.note = QLabel("Several variations: videos show them side by side; data files get _v0, _v1… "
-                           "An existing file is never replaced without asking.")
+        self.note = QLabel("Videos show exactly what the stage plays: the take (variations side by side), the "
+                           "ghost of its clip, and the lead-in when it is on. Data files hold the take's frames "
+                           "(_v0, _v1… per variation). An existing file is never replaced without asking.")
         self.note.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -151,9 +155,10 @@ class ExportDialog(QDialog):
         return ExportChoice(p, self.what.currentData())
 
 
-def ask_export(parent: QWidget | None, has_take: bool, variations: int = 1) -> ExportChoice | None:
-    """Run the export dialog; None when cancelled."""
-    dlg = ExportDialog(parent, has_take, variations)
+def ask_export(parent: QWidget | None, has_take: bool, variations: int = 1,
+               default: Path | None = None) -> ExportChoice | None:
+    """Run the export dialog (``default``: the file it proposes); None when cancelled."""
+    dlg = ExportDialog(parent, has_take, variations, default)
     return dlg.choice() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
 
@@ -193,3 +198,19 @@ def ask_training_close(parent: QWidget | None) -> str:
     box.exec()
     clicked = box.clickedButton()
     return "keep" if clicked is keep else "discard" if clicked is discard else "cancel"
+
+
+def ask_demo_model(parent: QWidget | None) -> str:
+    """File > Demo with a model of the user's loaded: ``"clip"`` (keep the model), ``"both"`` or ``"cancel"``."""
+    box = QMessageBox(parent)
+    box.setWindowTitle("Load the demo")
+    box.setText("Load the demo dancer. Replace your model with the demo model too?")
+    box.setInformativeText("Your model is not saved in a file the studio knows about unless you saved it "
+                           "(File ▸ Save model). Keeping it leaves it loaded beside the demo dancer.")
+    keep = box.addButton("Demo dancer only (keep my model)", QMessageBox.ButtonRole.AcceptRole)
+    both = box.addButton("Replace my model with the demo's", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return "clip" if clicked is keep else "both" if clicked is both else "cancel"
