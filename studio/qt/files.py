@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PyQt6.QtWidgets import (
@@ -185,32 +186,34 @@ def ask_save_path(parent: QWidget | None, title: str, default: str, pattern: str
     return path or None
 
 
+def _choose(parent: QWidget | None, title: str, text: str, info: str, choices: list[tuple[str, str, Any]]) -> str:
+    """A question with buttons ``(answer, label, role)`` (the first is the default); ``"cancel"`` otherwise."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(info)
+    buttons = {box.addButton(label, role): answer for answer, label, role in choices}
+    box.setDefaultButton(next(iter(buttons)))
+    box.exec()
+    return buttons.get(box.clickedButton(), "cancel")
+
+
 def ask_training_close(parent: QWidget | None) -> str:
     """Closing while training: ``"keep"`` (stop, then save the model), ``"discard"`` or ``"cancel"``."""
-    box = QMessageBox(parent)
-    box.setWindowTitle("Training is running")
-    box.setText("A model is still training. Stop it and close?")
-    box.setInformativeText("The model keeps its best weights so far; you can save them before closing.")
-    keep = box.addButton("Stop and keep the model…", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Stop and discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.exec()
-    clicked = box.clickedButton()
-    return "keep" if clicked is keep else "discard" if clicked is discard else "cancel"
+    role = QMessageBox.ButtonRole
+    return _choose(parent, "Training is running", "A model is still training. Stop it and close?",
+                   "The model keeps its best weights so far; you can save them before closing.",
+                   [("keep", "Stop and keep the model…", role.AcceptRole),
+                    ("discard", "Stop and discard", role.DestructiveRole),
+                    ("cancel", "Keep training", role.RejectRole)])
 
 
 def ask_demo_model(parent: QWidget | None) -> str:
     """File > Demo with a model of the user's loaded: ``"clip"`` (keep the model), ``"both"`` or ``"cancel"``."""
-    box = QMessageBox(parent)
-    box.setWindowTitle("Load the demo")
-    box.setText("Load the demo dancer. Replace your model with the demo model too?")
-    box.setInformativeText("Your model is not saved in a file the studio knows about unless you saved it "
-                           "(File ▸ Save model). Keeping it leaves it loaded beside the demo dancer.")
-    keep = box.addButton("Demo dancer only (keep my model)", QMessageBox.ButtonRole.AcceptRole)
-    both = box.addButton("Replace my model with the demo's", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.exec()
-    clicked = box.clickedButton()
-    return "clip" if clicked is keep else "both" if clicked is both else "cancel"
+    role = QMessageBox.ButtonRole
+    return _choose(parent, "Load the demo", "Load the demo dancer. Replace your model with the demo model too?",
+                   "Your model is not saved in a file the studio knows about unless you saved it "
+                   "(File ▸ Save model). Keeping it leaves it loaded beside the demo dancer.",
+                   [("clip", "Demo dancer only (keep my model)", role.AcceptRole),
+                    ("both", "Replace my model with the demo's", role.DestructiveRole),
+                    ("cancel", "Cancel", role.RejectRole)])

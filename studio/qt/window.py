@@ -217,7 +217,9 @@ class MainWindow(QMainWindow):
         """The status bar's device and model: the sketch model on the Sketch tab, the dance model elsewhere."""
         s = self.session
         self.device_label.setText(f"device: {s.device.upper()}")
-        if self.tabs.currentWidget() is self.sketch:
+        on_sketch = self.tabs.currentWidget() is self.sketch
+        self.fps_label.setVisible(not on_sketch)  # the dance generation rate means nothing there
+        if on_sketch:
             d = self.sketch.drawing
             self.model_label.setText(f"sketch model: {d.source}" if d.ready else "no sketch model")
             return

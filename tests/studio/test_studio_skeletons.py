@@ -61,10 +61,11 @@ def test_the_earlier_take_still_plays_with_its_own_body(qtbot, take_on_stage, ma
     win.controls.takes.activated.emit(1)
     qtbot.waitUntil(lambda: win.stage.showing.take is not None, timeout=3000)
     win.timeline.pause()
+    playhead = win.session.playhead
     win.timeline.set_frame(10, user=True)
     figs = win.stage.figures_at(10)[0]
     assert [len(f) for f in figs] == [23, 23]  # its ghost (its own clip) and itself
-    assert win.session.playhead < 55  # scrubbing that take does not move the 55-marker clip's playhead... much
+    assert win.session.playhead == playhead  # its moments are not moments of the 55-marker clip
     out = tmp_path / "old.mp4"
     assert win.session.export(out) == out and out.stat().st_size > 0
     assert win.session.takes[0].id == take.id
@@ -104,3 +105,17 @@ def test_demo_over_the_demo_model_does_not_ask(qtbot, win, monkeypatch):
     win.load_demo()
     assert win.session.model_is_demo and first is not None
     win.session.wait_idle(30)
+
+
+@pytest.mark.parametrize("label, answer", [("Demo dancer only (keep my model)", "clip"),
+                                           ("Replace my model with the demo's", "both"), ("Cancel", "cancel")])
+def test_the_demo_question_answers_what_was_clicked(qtbot, label, answer):
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    def click() -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        next(b for b in box.buttons() if b.text() == label).click()
+
+    QTimer.singleShot(100, click)
+    assert files.ask_demo_model(None) == answer
