@@ -13,11 +13,14 @@ from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from ..core.errors import ChoreoError
+
+if TYPE_CHECKING:
+    from .bvh import BvhJoint
 
 
 @dataclass
@@ -33,7 +36,10 @@ class Motion:
                  ``"joints-first"`` (J, F, 3); exports use it by default.
     layout_note: what auto-detection decided and why (for ``choreo info``).
     fps_note:    where ``fps`` came from (argument, file, or assumed default).
-    up_axis:     "y", "-z", ... when known; empty when it has to be guessed (``render.motion_up_axis``).
+    up_axis:     "y", "-z", ... when known; empty when it has to be guessed (``axes.motion_up_axis``).
+    notes:       what loading did that the user should know (C3D: gaps filled, markers excluded).
+    rig:         the BVH hierarchy the joints come from (one ``BvhJoint`` per joint, end sites
+                 included), so a take can be written back onto the source skeleton; None otherwise.
     """
 
     positions: np.ndarray
@@ -45,6 +51,8 @@ class Motion:
     layout_note: str = ""
     fps_note: str = ""
     up_axis: str = ""  # which axis points up when known ("y" for BVH; a generated take copies its source's)
+    notes: list[str] = field(default_factory=list)
+    rig: list[BvhJoint] | None = None
 
     def __post_init__(self) -> None:
         self.positions = np.asarray(self.positions, dtype=np.float32)
@@ -66,10 +74,20 @@ class Motion:
     def duration(self) -> float:
         return self.n_frames / self.fps
 
+    def like(self, positions: np.ndarray, source: str = "") -> Motion:
+        """A motion of ``positions`` with this one's fps, names, bones, layout, up axis and rig.
+
+        How a generated take inherits its seed clip (it stands the way the source stands:
+        guessing the up axis on a drifting take could flip it).
+        """
+        from .axes import motion_up_axis
+
+        return Motion(positions, fps=self.fps, joint_names=list(self.joint_names), bones=self.bones,
+                      source=source, layout=self.layout, up_axis=motion_up_axis(self), rig=self.rig)
 
 
 DEFAULT_FPS = 30.0
-LOADABLE = (".npy", ".npz", ".bvh", ".csv")
+LOADABLE = (".npy", ".npz", ".bvh", ".c3d", ".csv")
 LAYOUTS = ("auto", "frames-first", "joints-first")
 _MMAP_BYTES = 16 << 20  # memory-map .npy files larger than this
 _SAMPLE = 512  # bound on each axis of the block used for layout detection
@@ -385,12 +403,12 @@ def _round_fps(fps: float) -> float:
 
 
 def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None) -> Motion:
-    """Read one clip from ``.npy``, ``.npz``, ``.bvh`` or ``.csv`` into a :class:`Motion`.
+    """Read one clip from ``.npy``, ``.npz``, ``.bvh``, ``.c3d`` or ``.csv`` into a :class:`Motion`.
 
     ``layout`` ("auto", "frames-first", "joints-first") says how a NumPy array is
     stored; "auto" decides by temporal smoothness and records why in
-    ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, an
-    ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
+    ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, C3D point
+    rate, an ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
     ``fps_note`` says so. Every problem with the file raises :class:`ChoreoError`.
     """
     path = Path(path)
@@ -412,6 +430,9 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
     file_fps: float | None = None
     names: list[str] = []
     bones: np.ndarray | None = None
+    notes: list[str] = []
+    rig = None
+    up = "y" if ext == ".bvh" else ""  # BVH's convention
     if ext == ".npy":
         pos, lay, note = _load_npy(path, layout)
     elif ext == ".npz":
@@ -428,6 +449,15 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         file_fps = _round_fps(clip.fps)
         names = [j.name for j in clip.joints]
         bones = clip.bones()
+        rig = clip.joints
+    elif ext == ".c3d":
+        from .c3d import read_c3d
+
+        c3d = read_c3d(path)
+        pos, lay, names, notes, up = c3d.positions, "frames-first", c3d.labels, c3d.notes, c3d.up_axis
+        note = (f"frames-first: C3D, {pos.shape[1]} markers from frame {c3d.first_frame}, "
+                f"{c3d.units} -> metres")
+        file_fps = _round_fps(c3d.fps)
     else:
         values, names = _load_csv(path)
         pos, lay, note = values.astype(np.float32), "frames-first", "frames-first: CSV, one row per frame"
@@ -442,7 +472,9 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         layout=lay,
         layout_note=note,
         fps_note=fps_note,
-        up_axis="y" if ext == ".bvh" else "",  # BVH's convention
+        up_axis=up,
+        notes=notes,
+        rig=rig,
     )
 
 

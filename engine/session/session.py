@@ -59,7 +59,6 @@ from ..core.errors import ChoreoError
 from ..core.mdn import MixtureChoice
 from ..core.training import TrainConfig, TrainEvent, TrainResult
 from ..core.training import preload as preload_training
-from ..dance.axes import motion_up_axis
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
 from .state import (
@@ -488,9 +487,7 @@ class Session:
         take = takes[i]
         ref = self._seed_clip()
         pos = take.positions[variation, : take.frames_ready]
-        kw = {} if ref is None else dict(fps=ref.fps, joint_names=list(ref.joint_names), bones=ref.bones,
-                                         layout=ref.layout, up_axis=motion_up_axis(ref))
-        return Motion(pos, source=f"take {take.id}", **kw)
+        return Motion(pos, source=f"take {take.id}") if ref is None else ref.like(pos, f"take {take.id}")
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.

@@ -14,7 +14,6 @@ import torch
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, next_free_path
 from engine.core.training import TrainConfig
-from engine.dance.axes import motion_up_axis
 from engine.dance.generation import DanceGenerator
 from engine.dance.model import DanceConfig, DanceModel
 from engine.dance.motion import Motion, load_motion
@@ -30,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("train", help="train a dance model on mocap clips", description=(
         "Train an LSTM + mixture density network on one or more clips. " + NEGATIVE_LOSS_NOTE))
-    t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .csv) or folders of clips")
+    t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .c3d .csv) or folders of clips")
     t.add_argument("--out", help="checkpoint to write (default: <first clip>.pt in this folder)")
     budget = t.add_mutually_exclusive_group()
     budget.add_argument("--minutes", type=float, help="training time budget (default 3 when --epochs is not given)")
@@ -143,9 +142,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         close()
     seconds = time.perf_counter() - t0
     takes = [frames] if args.variations == 1 else list(frames)
-    up = motion_up_axis(seed)  # a take stands the way its source stands (guessing on a take can flip it)
-    motions = [Motion(t, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                      source=f"generated from {args.model}", layout=seed.layout, up_axis=up) for t in takes]
+    motions = [seed.like(t, f"generated from {args.model}") for t in takes]
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:
