@@ -12,7 +12,7 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` beside the repository; tests using it skip cleanly when it is absent."""
     if not SHARED_DATA.is_dir():

@@ -45,3 +45,17 @@ def known_up_axis(motion: Motion) -> str | None:
 def motion_up_axis(motion: Motion) -> str:
     """The up axis of a clip: the known one, else ``guess_up_axis`` on up to ~256 of its frames."""
     return known_up_axis(motion) or guess_up_axis(motion.positions[:: max(1, motion.n_frames // 256)])
+
+
+def up_to_y(up: str) -> np.ndarray:
+    """The rotation (3, 3) that turns a clip whose up axis is ``up`` ("z", "-x"...) to stand along +Y
+    (BVH's and glTF's convention): ``positions @ up_to_y(up).T``."""
+    turns = {
+        "y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        "-y": [[1, 0, 0], [0, -1, 0], [0, 0, -1]],
+        "z": [[1, 0, 0], [0, 0, 1], [0, -1, 0]],
+        "-z": [[1, 0, 0], [0, 0, -1], [0, 1, 0]],
+        "x": [[0, -1, 0], [1, 0, 0], [0, 0, 1]],
+        "-x": [[0, 1, 0], [-1, 0, 0], [0, 0, 1]],
+    }
+    return np.asarray(turns[up], dtype=np.float64)

@@ -19,7 +19,7 @@ from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .representation import MotionCodec
-from .skeleton import infer_bones, motion_skeleton
+from .skeleton import infer_bones, mean_bone_lengths, motion_skeleton
 
 RIGID_TREE_BYTES = 3e8  # memory for finding the rigid joint pairs: all frames of clips up to ~5,000 frames x 55 joints
 SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
@@ -165,9 +165,15 @@ def train(
     model = DanceModel(model_config)
     first = motions[0]
     model.codec = codec
-    # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
+    # generation keeps rigid what the data keeps rigid: a BVH's own bones (rigid by construction, and
+    # the ones a BVH export of the take writes rotations for), else the spanning tree of its steadiest
+    # joint distances (for BVH data that tree may hold e.g. arm-to-arm instead of spine-to-arm)
     j = first.n_joints
-    bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
+    if first.rig is not None and len(first.bones):
+        bones = np.asarray(first.bones, dtype=np.int64)
+        lengths = mean_bone_lengths(first.positions, bones)
+    else:
+        bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
