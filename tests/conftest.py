@@ -82,3 +82,53 @@ def write_c3d(path: Path, points: np.ndarray, labels: list[str] | None = None, r
 def c3d_file():
     """The :func:`write_c3d` helper, for tests that need C3D files."""
     return write_c3d
+
+
+class OscReceiver:
+    """A loopback UDP socket that collects ``/choreo/frame`` messages on a thread: (address, args) pairs."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.messages: list[tuple[str, list]] = []
+        self.arrivals: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="osc-test-receiver")
+        self._thread.start()
+
+    def _run(self) -> None:
+        from pythonosc.osc_message import OscMessage
+
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            msg = OscMessage(data)
+            self.messages.append((msg.address, list(msg.params)))
+            self.arrivals.append(time.perf_counter())
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[tuple[str, list]]:
+        """The messages once ``n`` have arrived (or the timeout passed)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.messages
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def osc_receiver():
+    """An :class:`OscReceiver` on a free loopback port, closed after the test."""
+    rx = OscReceiver()
+    yield rx
+    rx.close()
