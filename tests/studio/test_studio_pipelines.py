@@ -1,4 +1,5 @@
-"""The studio's "Stream to…" toggle: the shown frames go out over OSC; bad targets are messages."""
+"""The studio with the pipeline formats: a C3D capture dropped on the window, the "Stream to…" toggle
+(the shown frames go out over OSC; bad targets are messages)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("vispy")
 
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PyQt6.QtGui import QDropEvent
+
 from engine.dance.synthetic import synthetic_dancer
 from engine.session import Session
-from studio.qt import osc
+from studio.qt import files, osc
 from studio.qt.window import MainWindow
 
 
@@ -75,3 +79,18 @@ def test_streams_the_take_from_its_start(qtbot, win, tiny_dance, osc_receiver, m
     values = osc_receiver.wait_for(1)[-1][1][2:]  # after index and seconds
     np.testing.assert_array_equal(np.asarray(values, np.float32).reshape(-1, 3), s.takes[-1].positions[0, 10])
     win.osc.stop()
+
+
+@pytest.mark.filterwarnings("ignore:No analog data found")
+def test_drop_a_c3d_capture(qtbot, win, tmp_path, c3d_file):
+    d = synthetic_dancer(frames=60, fps=60.0, seed=5).positions * 1000.0
+    path = c3d_file(tmp_path / "capture.c3d", d, rate=60.0)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    assert ".c3d" in files.OPENABLE and "*.c3d" in files.open_filter()  # the drop target and the open dialog
+    win.dropEvent(QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                             Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: win.session.motion is not None, timeout=10000)
+    m = win.session.motion
+    assert m.fps == 60.0 and m.up_axis == "z" and "C3D" in m.layout_note
+    np.testing.assert_allclose(m.positions, d / 1000.0, atol=1e-6)
