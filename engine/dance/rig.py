@@ -40,8 +40,9 @@ from ..core.errors import ChoreoError
 from .axes import motion_up_axis, up_to_y
 from .bvh import _POS, _ROT, BvhJoint, _drop_end_sites, load_bvh
 from .motion import Motion
-from .skeleton import infer_bones, mean_bone_lengths
+from .skeleton import bone_lengths, infer_bones, mean_bone_lengths
 
+STRETCH = 1e-4  # a bone whose length changes more than this share of the body's height gets position channels
 ZERO = 1e-9  # offsets shorter than this (in source units, relative to the body) are zero-length bones
 TWIST_FROM = np.radians(150)  # a bone turned further than this from rest starts to carry the previous frame's twist
 TWIST_KEPT_FROM = np.radians(165)  # and beyond this carries all of it (the shortest rotation is too unsteady)
@@ -111,8 +112,11 @@ def built_rig(motion: Motion, positions: np.ndarray) -> tuple[list[BvhJoint], np
     Bones are the clip's own when they form one tree over every joint, else the inferred
     skeleton (the spanning tree of the steadiest joint distances). Offsets point the way the
     bones point in the first frame, at their mean length, so frame 0 is the rest pose. Below
-    the root joints have rotation channels only (position channels on every joint would give
-    stretching marker bones back exactly, but many BVH readers refuse them). The children of a
+    the root, joints have rotation channels only where their bone keeps its length (within
+    ``STRETCH`` of the body's height: a generated take, the synthetic dancer); a marker whose
+    distance to its parent marker changes (markers on two sides of a joint, skin moving) also
+    gets position channels, so the file gives it back exactly. Blender, MotionBuilder and
+    three.js read those; some readers (pybvh) refuse position channels below the root. The children of a
     marker may sit on different body parts, which one rotation cannot turn together: each
     gets a zero-length joint of its own (``parent-child``), as CMU's ``LHipJoint`` does.
     Each leaf ends in an End Site a quarter of its bone further on.
@@ -130,6 +134,10 @@ def built_rig(motion: Motion, positions: np.ndarray) -> tuple[list[BvhJoint], np
         parents[bones[:, 1]] = bones[:, 0]
     lengths = mean_bone_lengths(positions, bones)
     length_of = dict(zip(bones[:, 1].tolist(), lengths.tolist(), strict=True))
+    sample = positions[:: max(1, len(positions) // 512)]
+    stretch = np.abs(bone_lengths(sample, bones) - lengths).max(0) if len(bones) else np.zeros(0)
+    tolerance = STRETCH * max(float(np.ptp(sample[..., 1], axis=1).max()), 1e-12)
+    stretchy = set(bones[stretch > tolerance, 1].tolist())
     children: list[list[int]] = [[] for _ in range(n)]
     for p, c in bones.tolist():
         children[p].append(c)
@@ -159,7 +167,7 @@ def built_rig(motion: Motion, positions: np.ndarray) -> tuple[list[BvhJoint], np
             norm = np.linalg.norm(d)
             offset = d / norm * length_of[m] if norm > ZERO else np.zeros(3)
         joints.append(BvhJoint(motion.joint_names[m], parent, offset,
-                               list(JOINT_CHANNELS if parent >= 0 else ROOT_CHANNELS)))
+                               list(JOINT_CHANNELS if parent >= 0 and m not in stretchy else ROOT_CHANNELS)))
         order.append(m)
         kids = children[m]
         if not kids:

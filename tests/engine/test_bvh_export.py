@@ -11,7 +11,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from engine.core.errors import ChoreoError
-from engine.dance.axes import up_to_y
+from engine.dance.axes import motion_up_axis, up_to_y
 from engine.dance.bvh import BvhJoint, forward_kinematics, parse_bvh
 from engine.dance.export import export_motion
 from engine.dance.motion import Motion, load_motion
@@ -169,3 +169,17 @@ def test_bvh_export_writes_each_variation_and_refuses_to_replace(tmp_path):
         export_motion(takes, tmp_path / "v.bvh")
     with pytest.raises(ChoreoError, match=r"a skeleton applies only to \.bvh and \.glb"):
         export_motion(d, tmp_path / "v.npy", skeleton=tmp_path / "v_v0.bvh")
+
+
+def test_stretching_marker_bones_get_position_channels_and_come_back_exactly(tmp_path):
+    """Markers on two sides of a joint change distance: only those joints get position channels."""
+    from engine.dance.synthetic import synthetic_markers
+
+    m = synthetic_markers(frames=120, n_markers=24)
+    out = export_motion(m, tmp_path / "soft.bvh")
+    back = load_motion(out)
+    pick = [back.joint_names.index(n) for n in m.joint_names]
+    want = m.positions.astype(np.float64) @ up_to_y(motion_up_axis(m)).T
+    assert np.linalg.norm(back.positions[:, pick] - want, axis=-1).max() < 1e-4 * height(want)
+    with_pos = [j.name for j in back.rig if j.parent >= 0 and "xposition" in j.channels]
+    assert 0 < len(with_pos) < m.n_joints - 1  # the stretchy ones only
