@@ -13,6 +13,8 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import ChoreoError
+from ..dance.axes import motion_up_axis
+from ..dance.motion import Motion
 from .state import Take, TakeFrames
 from .store import StateStore
 from .worker import FrameChunk, GenerationParams
@@ -92,6 +94,16 @@ class TakeShelf:
             index, take = self.find(take_id)
             if take is not None and take.status != status:
                 self._publish(index, replace(take, status=status))
+
+    def motion(self, index: int, variation: int, source: Motion | None) -> Motion:
+        """Take ``index``'s ``variation`` as a Motion with the source clip's fps, names, bones and layout."""
+        takes = self.takes
+        if not takes or not -len(takes) <= index < len(takes):
+            raise ChoreoError("no take to export: generate one first")
+        take = takes[index]
+        kw = {} if source is None else dict(fps=source.fps, joint_names=list(source.joint_names), bones=source.bones,
+                                            layout=source.layout, up_axis=motion_up_axis(source))
+        return Motion(take.positions[variation], source=f"take {take.id}", **kw)
 
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
