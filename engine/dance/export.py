@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,7 @@ def export_motion(
     progress: Progress | None = None,
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
+    units: str = "file",
 ) -> Path | list[Path]:
     """Write a motion, or several takes, to ``path``; the format follows the suffix.
 
@@ -88,7 +90,9 @@ def export_motion(
     the source's layout). ``fps`` overrides the motion's frame rate (stored in
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
     called while video frames are written. ``size`` and ``ghost`` (a faint
-    reference figure) apply to videos. Returns the written path, or for several
+    reference figure) apply to videos. Data formats are written in the source file's units
+    (``units="file"``: a clip whose proportions were restored on loading gets its
+    ``axis_scale`` divided out again) or as shown (``units="restored"``). Returns the written path, or for several
     takes in a data format the list of ``_v0``, ``_v1``... paths.
     Raises ChoreoError for an unknown suffix, an existing file without
     ``overwrite=True``, or a write failure (any existing file is left intact).
@@ -104,6 +108,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if units not in ("file", "restored"):
+        raise ChoreoError(f"units must be file or restored, got {units!r}", path)
     takes = _as_motions(motion_or_takes)
 
     if suffix in VIDEO_FORMATS:
@@ -122,6 +128,8 @@ def export_motion(
     for target in targets:  # refuse before writing anything
         check_writable(target, overwrite)
     writer = {".npy": _write_npy, ".npz": _write_npz, ".csv": _write_csv, ".json": _write_json}[suffix]
+    if units == "file":
+        takes = [replace(t, positions=t.in_file_units(), axis_scale=np.ones(3)) if t.restored else t for t in takes]
     for take, target in zip(takes, targets, strict=True):
         with atomic_path(target, overwrite) as tmp:
             writer(take, tmp, layout=layout, fps=float(fps or take.fps))

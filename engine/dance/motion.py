@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import ChoreoError
+from .axes import estimate_axis_scale, motion_up_axis
 from .readers import detect_layout, load_csv, load_npy, load_npz
 
 __all__ = ["DEFAULT_FPS", "LAYOUTS", "LOADABLE", "Motion", "detect_layout", "load_motion", "load_motions"]
@@ -27,7 +28,12 @@ class Motion:
                  ``"joints-first"`` (J, F, 3); exports use it by default.
     layout_note: what auto-detection decided and why (for ``choreo info``).
     fps_note:    where ``fps`` came from (argument, file, or assumed default).
-    up_axis:     "y", "-z", ... when known; empty when it has to be guessed (``render.motion_up_axis``).
+    up_axis:     "y", "-z", ... when known; empty when it has to be guessed (``axes.motion_up_axis``).
+    axis_scale:  ``(3,)`` scale applied per axis on loading: ``positions = file values * axis_scale``.
+                 ``[1, 1, 1]`` unless the file was stored per-axis normalised and its proportions
+                 were restored (``axes.estimate_axis_scale``); exports divide it out again, so files
+                 written for the user stay in the source's own units.
+    scale_note:  what restoring proportions did and why (for ``choreo info``).
     """
 
     positions: np.ndarray
@@ -39,9 +45,12 @@ class Motion:
     layout_note: str = ""
     fps_note: str = ""
     up_axis: str = ""  # which axis points up when known ("y" for BVH; a generated take copies its source's)
+    axis_scale: np.ndarray = field(default_factory=lambda: np.ones(3))
+    scale_note: str = ""
 
     def __post_init__(self) -> None:
         self.positions = np.asarray(self.positions, dtype=np.float32)
+        self.axis_scale = np.asarray(self.axis_scale, dtype=np.float64).reshape(3)
         if self.positions.ndim != 3 or self.positions.shape[2] != 3:
             raise ValueError(f"positions must be (frames, joints, 3), got {self.positions.shape}")
         if not self.joint_names:
@@ -57,6 +66,21 @@ class Motion:
         return int(self.positions.shape[1])
 
     @property
+    def restored(self) -> bool:
+        """True when proportions were restored on loading (``axis_scale`` is not all ones)."""
+        return bool(np.any(np.abs(self.axis_scale - 1.0) > 1e-9))
+
+    def in_file_units(self) -> np.ndarray:
+        """``positions`` in the source file's own units and axes (``axis_scale`` divided out)."""
+        return self.positions if not self.restored else (self.positions / self.axis_scale).astype(np.float32)
+
+    def like(self, positions: np.ndarray, source: str) -> Motion:
+        """A new clip (a take) that stands the way this one does: its fps, joint names, bones, layout,
+        up axis and axis scale (a guess of the up axis on a drifting take could flip it)."""
+        return Motion(positions, fps=self.fps, joint_names=list(self.joint_names), bones=self.bones, source=source,
+                      layout=self.layout, up_axis=motion_up_axis(self), axis_scale=self.axis_scale)
+
+    @property
     def duration(self) -> float:
         return self.n_frames / self.fps
 
@@ -65,6 +89,7 @@ class Motion:
 DEFAULT_FPS = 30.0
 LOADABLE = (".npy", ".npz", ".bvh", ".csv")
 LAYOUTS = ("auto", "frames-first", "joints-first")
+PROPORTIONS = ("auto", "file")  # restore per-axis-normalised proportions, or keep the file's values
 
 
 def _fps_from(fps: float | None, file_fps: float | None, path: Path) -> tuple[float, str]:
@@ -97,18 +122,24 @@ def _round_fps(fps: float) -> float:
     return float(r) if r > 0 and abs(fps - r) < 1e-3 * r else fps
 
 
-def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None) -> Motion:
+def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None,
+                proportions: str = "auto") -> Motion:
     """Read one clip from ``.npy``, ``.npz``, ``.bvh`` or ``.csv`` into a :class:`Motion`.
 
     ``layout`` ("auto", "frames-first", "joints-first") says how a NumPy array is
     stored; "auto" decides by temporal smoothness and records why in
     ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, an
     ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
-    ``fps_note`` says so. Every problem with the file raises :class:`ChoreoError`.
+    ``fps_note`` says so. ``proportions="auto"`` restores the body's proportions when
+    every axis was scaled to the same range (many published dance files are min-max
+    normalised per axis) and says so in ``scale_note``; ``"file"`` keeps the values as
+    stored. Every problem with the file raises :class:`ChoreoError`.
     """
     path = Path(path)
     if layout not in LAYOUTS:
         raise ChoreoError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}", path)
+    if proportions not in PROPORTIONS:
+        raise ChoreoError(f"proportions must be one of {', '.join(PROPORTIONS)}, got {proportions!r}", path)
     if not path.exists():
         raise ChoreoError("no such file", path)
     if path.is_dir():
@@ -146,6 +177,14 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         pos, lay, note = values.astype(np.float32), "frames-first", "frames-first: CSV, one row per frame"
     _check_positions(pos, path)
     rate, fps_note = _fps_from(fps, file_fps, path)
+    scale, scale_note = np.ones(3), ""
+    if proportions == "auto" and ext != ".bvh":  # a BVH skeleton has its own offsets: nothing to restore
+        scale = estimate_axis_scale(pos)
+        if np.any(np.abs(scale - 1.0) > 1e-9):
+            pos = (pos * scale).astype(np.float32)
+            scale_note = ("every axis spans the same range (stored per-axis normalised): proportions restored "
+                          f"by scaling the axes {np.round(scale, 3).tolist()} so the steadiest joint pairs "
+                          "are most rigid; exports are written back in the file's units")
     return Motion(
         positions=pos,
         fps=rate,
@@ -156,6 +195,8 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         layout_note=note,
         fps_note=fps_note,
         up_axis="y" if ext == ".bvh" else "",  # BVH's convention
+        axis_scale=scale,
+        scale_note=scale_note,
     )
 
 
@@ -174,7 +215,8 @@ def _expand(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def load_motions(
-    paths: str | Path | Iterable[str | Path], layout: str = "auto", fps: float | None = None
+    paths: str | Path | Iterable[str | Path], layout: str = "auto", fps: float | None = None,
+    proportions: str = "auto",
 ) -> list[Motion]:
     """Load several clips (files and/or folders of files, folders sorted by name).
 
@@ -186,7 +228,7 @@ def load_motions(
     files = _expand(paths)
     if not files:
         raise ChoreoError("no motion files given")
-    motions = [load_motion(f, layout=layout, fps=fps) for f in files]
+    motions = [load_motion(f, layout=layout, fps=fps, proportions=proportions) for f in files]
     first = motions[0]
     for m in motions[1:]:
         if m.n_joints != first.n_joints:

@@ -169,7 +169,8 @@ def train(
     bones, lengths = steady_bones(first.positions)
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
-                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
+                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
+                        up_axis=first.up_axis, axis_scale=first.axis_scale)
     task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)

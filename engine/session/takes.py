@@ -13,7 +13,6 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import ChoreoError
-from ..dance.axes import motion_up_axis
 from ..dance.motion import Motion
 from .state import Take, TakeFrames
 from .store import StateStore
@@ -101,9 +100,8 @@ class TakeShelf:
         if not takes or not -len(takes) <= index < len(takes):
             raise ChoreoError("no take to export: generate one first")
         take = takes[index]
-        kw = {} if source is None else dict(fps=source.fps, joint_names=list(source.joint_names), bones=source.bones,
-                                            layout=source.layout, up_axis=motion_up_axis(source))
-        return Motion(take.positions[variation], source=f"take {take.id}", **kw)
+        positions, name = take.positions[variation], f"take {take.id}"
+        return Motion(positions, source=name) if source is None else source.like(positions, name)
 
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""

@@ -14,7 +14,6 @@ import torch
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, next_free_path
 from engine.core.training import TrainConfig
-from engine.dance.axes import motion_up_axis
 from engine.dance.generation import DanceGenerator
 from engine.dance.knobs import GENERATION, TRAINING
 from engine.dance.model import DanceConfig, DanceModel
@@ -22,7 +21,7 @@ from engine.dance.motion import Motion, load_motion
 from engine.dance.skeleton import integrity
 from engine.dance.task import train
 
-from .dance_info import add_info_parser
+from .dance_info import add_info_parser, add_proportions_flag
 from .knobs import add_knob
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
 
@@ -42,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--look-back", type=int, help="frames that prime generation by default (default: about a second)")
     t.add_argument("--layout", default="auto", help="array layout of .npy/.npz/.csv input")
     t.add_argument("--fps", type=float, help="frame rate when the file does not say")
+    add_proportions_flag(t)
     t.add_argument("--resume", help="continue training from this checkpoint")
     t.add_argument("--force", action="store_true", help="replace an existing --out file")
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights, crops and noise")
@@ -76,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.dance.motion import load_motions
     from engine.dance.task import as_motions
 
-    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
+    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions))
     out = check_checkpoint_out(args.out or Path(args.data[0]).stem + ".pt", args.force, args.resume)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
@@ -142,9 +142,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         close()
     seconds = time.perf_counter() - t0
     takes = [frames] if args.variations == 1 else list(frames)
-    up = motion_up_axis(seed)  # a take stands the way its source stands (guessing on a take can flip it)
-    motions = [Motion(t, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                      source=f"generated from {args.model}", layout=seed.layout, up_axis=up) for t in takes]
+    motions = [seed.like(t, source=f"generated from {args.model}") for t in takes]
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:

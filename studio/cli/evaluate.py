@@ -54,7 +54,7 @@ def _model_take(path: Path, against: Path | None, frames: int, rng: int):
         take = gen.generate(frames, on_frame=lambda i, _f: progress(i + 1, frames))
     finally:
         close()
-    return clip.positions, take
+    return clip.in_file_units(), take / clip.axis_scale  # judged in the file's units, as the files are
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -67,8 +67,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         if against is None:
             raise ChoreoError("judging a take needs the clip it came from: add --against CLIP", path)
-        clip = load_motion(against)
-        take_motion = load_motion(path)
+        clip = load_motion(against, proportions="file")  # both files as stored, as the judge reads them
+        take_motion = load_motion(path, proportions="file")
         if take_motion.n_joints != clip.n_joints:
             raise ChoreoError(f"has {take_motion.n_joints} joints, {against} has {clip.n_joints}", path)
         data, take = clip.positions, take_motion.positions

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from engine.core.errors import ChoreoError
 from engine.core.fileio import next_free_path
-from engine.dance.axes import motion_up_axis
 from engine.dance.export import export_formats, export_motion
 from engine.dance.motion import load_motion
 
@@ -56,7 +55,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from engine.core.assets import asset_path
     from engine.dance.generation import DanceGenerator
     from engine.dance.model import DanceModel
-    from engine.dance.motion import Motion
 
     out = Path(args.out) if args.out else next_free_path("demo", ".mp4")
     if out.exists() and not args.force:
@@ -67,8 +65,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     assert seed is not None
     gen = DanceGenerator(model, rng=args.rng, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
     frames = gen.generate(args.frames)
-    take = Motion(frames, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                  source="demo take", layout=seed.layout, up_axis=motion_up_axis(seed))
+    take = seed.like(frames, source="demo take")
     progress, close = count_bar(args.frames, f"writing {out.name}")
     try:
         path = export_motion(take, out, overwrite=args.force, progress=progress)
