@@ -29,10 +29,10 @@ def build_dance(minutes: float) -> Path:
     from engine import DanceConfig, TrainConfig, train
     from engine.dance.synthetic import synthetic_dancer
 
-    motion = synthetic_dancer(frames=9000, fps=30.0, seed=0)
+    motion = synthetic_dancer(frames=9000, fps=30.0, rng=0)
     out = HERE / "demo_dance.pt"
     result = train(motion, out, model_config=DanceConfig(hidden=128, layers=2, mixtures=8),
-                   config=TrainConfig(minutes=minutes, seed=0))
+                   config=TrainConfig(minutes=minutes, rng=0))
     _strip_optimizer(out)
     print(f"demo_dance.pt: {result.steps} steps, val loss {result.best_val_loss:.3f}, "
           f"{out.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
@@ -45,7 +45,7 @@ def build_sketch(minutes: float) -> Path:
     from engine.sketch.task import sketch_train_config, train_sketch
 
     out = HERE / "demo_sketch.pt"
-    train_sketch(synthetic_sketches(3000, seed=0), out, config=sketch_train_config(minutes=minutes, seed=0))
+    train_sketch(synthetic_sketches(3000, rng=0), out, config=sketch_train_config(minutes=minutes, rng=0))
     _strip_optimizer(out)
     print(f"demo_sketch.pt: {out.stat().st_size / 1e6:.1f} MB", file=sys.stderr)
     return out

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real-data folder, a tiny trained dance model, and a thread-leak guard."""
+"""Shared fixtures: the real-data folder, the synthetic dancer, tiny configs and models, and a thread-leak guard."""
 
 from __future__ import annotations
 
@@ -21,12 +21,58 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_model_config():
+    """A dance model small enough to train in a second."""
+    from engine import DanceConfig
+
+    return DanceConfig(hidden=16, layers=1, mixtures=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_train_config():
+    """``tiny_train_config(**overrides)``: a TrainConfig of one CPU epoch of small crops."""
+    from engine import TrainConfig
+
+    def make(**overrides) -> TrainConfig:
+        base = dict(batch=8, seq_len=32, val_every=10, device="cpu", precision="fp32", epochs=1)
+        return TrainConfig(**{**base, **overrides})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def dancer():
+    """The procedural dancer: 300 frames at 30 fps (10 s)."""
+    from engine.dance.synthetic import synthetic_dancer
+
+    return synthetic_dancer(frames=300)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(dancer, tiny_model_config, tiny_train_config):
+    """A tiny dance model trained two epochs on ``dancer`` (in memory)."""
+    from engine import train
+
+    return train(dancer, model_config=tiny_model_config, config=tiny_train_config(epochs=2)).model
+
+
+@pytest.fixture
+def session(dancer):
+    """A CPU session with ``dancer`` loaded (closed after the test)."""
+    from engine.session import Session
+
+    with Session(device="cpu") as s:
+        s.load(dancer)
+        yield s
+
+
+@pytest.fixture(scope="session")
 def tiny_dance(tmp_path_factory):
     """A tiny dance model trained a few steps on the synthetic dancer: (checkpoint path, motion)."""
     from engine import DanceConfig, TrainConfig, train
     from engine.dance.synthetic import synthetic_dancer
 
-    motion = synthetic_dancer(frames=600, fps=30.0, seed=0)
+    motion = synthetic_dancer(frames=600, fps=30.0, rng=0)
     out = tmp_path_factory.mktemp("tiny") / "tiny.pt"
     train(motion, out, model_config=DanceConfig(hidden=32, layers=1, mixtures=3),
           config=TrainConfig(epochs=2, batch=8, seq_len=32, val_every=5, lr=3e-3, device="cpu", precision="fp32"))

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..core.errors import ChoreoError
 
@@ -259,20 +260,6 @@ def _parse_motion(motion: str, n_channels: int, path: str | Path, line0: int) ->
     return values, frame_time
 
 
-def _axis_rotation(axis: int, deg: np.ndarray) -> np.ndarray:
-    """(F, 3, 3) rotation matrices about one axis, angles in degrees."""
-    a = np.deg2rad(deg)
-    c, s = np.cos(a), np.sin(a)
-    m = np.zeros((len(a), 3, 3))
-    i, j = [(1, 2), (2, 0), (0, 1)][axis]
-    m[:, axis, axis] = 1.0
-    m[:, i, i] = c
-    m[:, j, j] = c
-    m[:, i, j] = -s
-    m[:, j, i] = s
-    return m
-
-
 def forward_kinematics(clip: BvhClip) -> np.ndarray:
     """World positions float64 (frames, joints, 3) of every joint of ``clip``.
 
@@ -294,14 +281,16 @@ def _fk_chunk(joints: list[BvhJoint], values: np.ndarray) -> np.ndarray:
     col = 0
     for j, joint in enumerate(joints):
         trans = np.broadcast_to(joint.offset, (F, 3)).copy()
-        local = np.broadcast_to(np.eye(3), (F, 3, 3)).copy()
+        order, angles = "", []
         for ch in joint.channels:
-            v = values[:, col]
-            col += 1
             if ch in _POS:
-                trans[:, _POS[ch]] += v
-            else:
-                local = local @ _axis_rotation(_ROT[ch], v)
+                trans[:, _POS[ch]] += values[:, col]
+            else:  # BVH rotations compose in channel order: intrinsic Euler angles in that axis order
+                order += "XYZ"[_ROT[ch]]
+                angles.append(values[:, col])
+            col += 1
+        local = (Rotation.from_euler(order, np.stack(angles, 1), degrees=True).as_matrix() if order
+                 else np.broadcast_to(np.eye(3), (F, 3, 3)))
         if joint.parent < 0:
             pos[:, j] = trans
             rot[:, j] = local

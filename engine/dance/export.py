@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -87,6 +88,7 @@ def export_motion(
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
     skeleton: str | Path | None = None,
+    units: str = "file",
 ) -> Path | list[Path]:
     """Write a motion, or several takes, to ``path``; the format follows the suffix.
 
@@ -94,8 +96,11 @@ def export_motion(
     the source's layout). ``fps`` overrides the motion's frame rate (stored in
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
     called while video frames are written. ``size`` and ``ghost`` (a faint
-    reference figure) apply to videos. ``skeleton`` (a BVH file) gives ``.bvh``/``.glb``
-    the hierarchy to write onto. Returns the written path, or for several
+    reference figure) apply to videos. Data formats are written in the source file's units
+    (``units="file"``: a clip whose proportions were restored on loading gets its
+    ``axis_scale`` divided out again) or as shown (``units="restored"``); ``.bvh``/``.glb``
+    always use the restored body (a skeleton needs its real proportions). ``skeleton`` (a
+    BVH file) gives ``.bvh``/``.glb`` the hierarchy to write onto. Returns the written path, or for several
     takes in a data format the list of ``_v0``, ``_v1``... paths.
     Raises ChoreoError for an unknown suffix, an existing file without
     ``overwrite=True``, or a write failure (any existing file is left intact).
@@ -111,6 +116,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if units not in ("file", "restored"):
+        raise ChoreoError(f"units must be file or restored, got {units!r}", path)
     takes = _as_motions(motion_or_takes)
 
     if suffix in VIDEO_FORMATS:
@@ -132,6 +139,8 @@ def export_motion(
         raise ChoreoError("a skeleton applies only to .bvh and .glb exports", path)
     writer = {".npy": _write_npy, ".npz": _write_npz, ".csv": _write_csv, ".json": _write_json,
               ".bvh": _write_bvh, ".glb": _write_glb}[suffix]
+    if units == "file" and suffix not in (".bvh", ".glb"):
+        takes = [replace(t, positions=t.in_file_units(), axis_scale=np.ones(3)) if t.restored else t for t in takes]
     rig = None
     if skeleton is not None:
         from .rig import skeleton_rig

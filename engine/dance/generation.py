@@ -104,7 +104,6 @@ class DanceGenerator:
         self._stage_hi = (self.codec.stage_hi + margin).astype(np.float64)
         self._floor = self._floor_band(seed)
         self._pending: list[np.ndarray] = []  # interpolated frames not handed out yet
-        self.frames_generated = 0
         self._prime()
 
     def _floor_band(self, seed: Motion | np.ndarray) -> tuple[int, float, float, float]:
@@ -210,7 +209,6 @@ class DanceGenerator:
             frames = key[None] if s == 1 else self._between(prev, key, s)
             self._key = key
             self._pending = list(frames[::-1].astype(np.float32))
-        self.frames_generated += 1
         return self._pending.pop()
 
     def _between(self, prev: np.ndarray, key: np.ndarray, s: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from .motion import Motion
 
@@ -58,22 +59,10 @@ _COMPACT_DROP = {"l_collar", "r_collar", "l_hand", "r_hand", "l_toe", "r_toe"}
 Angles = np.ndarray  # (frames, joints, 3) local Euler angles (x, y, z) in radians
 
 
-def _rot(axis: int, angle: np.ndarray) -> np.ndarray:
-    """Rotation matrices (n, 3, 3) about one coordinate axis."""
-    c, s = np.cos(angle), np.sin(angle)
-    out = np.zeros((*angle.shape, 3, 3))
-    i, j = [(1, 2), (2, 0), (0, 1)][axis]
-    out[..., axis, axis] = 1.0
-    out[..., i, i] = c
-    out[..., j, j] = c
-    out[..., i, j] = -s
-    out[..., j, i] = s
-    return out
-
-
 def _euler(ang: np.ndarray) -> np.ndarray:
-    """Local rotation Ry(yaw) @ Rx(pitch) @ Rz(roll) from (..., 3) angles (x, y, z)."""
-    return _rot(1, ang[..., 1]) @ _rot(0, ang[..., 0]) @ _rot(2, ang[..., 2])
+    """Local rotation matrices Ry(yaw) @ Rx(pitch) @ Rz(roll) from (..., 3) angles (x, y, z) in radians."""
+    flat = ang.reshape(-1, 3)[:, [1, 0, 2]]  # intrinsic y, then x, then z
+    return Rotation.from_euler("YXZ", flat).as_matrix().reshape(*ang.shape[:-1], 3, 3)
 
 
 def _forward_kinematics(root: np.ndarray, angles: Angles) -> tuple[np.ndarray, np.ndarray]:
@@ -242,13 +231,13 @@ MOVES: dict[str, MoveFn] = {
 }
 
 
-def _dance(frames: int, fps: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _dance(frames: int, fps: float, rng: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions (F, 23, 3) and global rotations of the full skeleton."""
     if frames < 1:
         raise ValueError("frames must be >= 1")
     if fps <= 0:
         raise ValueError("fps must be > 0")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     bpm = rng.uniform(100.0, 120.0)
     t = np.arange(frames) / fps
     beats = t * bpm / 60.0
@@ -309,16 +298,16 @@ def _dance(frames: int, fps: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return pos, glob
 
 
-def synthetic_dancer(frames: int = 1800, fps: float = 30.0, seed: int = 0, joints: str = "full") -> Motion:
+def synthetic_dancer(frames: int = 1800, fps: float = 30.0, rng: int = 0, joints: str = "full") -> Motion:
     """A procedural dancer as a Motion (Y up, metres, faces +Z at the start).
 
     ``joints="full"`` gives 23 joints (hips, spine, chest, neck, head, collars,
     shoulders, elbows, wrists, hands, hips, knees, ankles, toes); ``"compact"``
-    gives 17 (no collars, hands or toes). The same seed gives an identical array.
+    gives 17 (no collars, hands or toes). The same ``rng`` gives an identical array.
     """
     if joints not in ("full", "compact"):
         raise ValueError('joints must be "full" or "compact"')
-    pos, _ = _dance(frames, fps, seed)
+    pos, _ = _dance(frames, fps, rng)
     keep = [i for i, n in enumerate(JOINT_NAMES) if joints == "full" or n not in _COMPACT_DROP]
     new_index = {old: new for new, old in enumerate(keep)}
     bones = []
@@ -333,7 +322,7 @@ def synthetic_dancer(frames: int = 1800, fps: float = 30.0, seed: int = 0, joint
         fps=float(fps),
         joint_names=[JOINT_NAMES[i] for i in keep],
         bones=np.array(bones, dtype=np.int64),
-        source=f"synthetic:seed={seed}",
+        source=f"synthetic:rng={rng}",
         layout="frames-first",
         layout_note="synthetic dancer, generated frames-first",
     )
@@ -360,7 +349,7 @@ def _marker_layout(n_markers: int) -> tuple[np.ndarray, np.ndarray]:
     return joint, offset
 
 
-def synthetic_markers(frames: int = 600, fps: float = 30.0, seed: int = 0, n_markers: int = 55) -> Motion:
+def synthetic_markers(frames: int = 600, fps: float = 30.0, rng: int = 0, n_markers: int = 55) -> Motion:
     """The procedural dancer as a bare optical-marker cloud: ``n_markers`` points, no bones.
 
     Each marker is rigidly attached to one body segment (a few centimetres off
@@ -369,14 +358,14 @@ def synthetic_markers(frames: int = 600, fps: float = 30.0, seed: int = 0, n_mar
     """
     if n_markers < 1:
         raise ValueError("n_markers must be >= 1")
-    pos, glob = _dance(frames, fps, seed)
+    pos, glob = _dance(frames, fps, rng)
     joint, offset = _marker_layout(n_markers)
     markers = pos[:, joint] + np.einsum("fmij,mj->fmi", glob[:, joint], offset)
     return Motion(
         positions=markers.astype(np.float32),
         fps=float(fps),
         joint_names=[f"M{i:02d}" for i in range(n_markers)],
-        source=f"synthetic-markers:seed={seed}",
+        source=f"synthetic-markers:rng={rng}",
         layout="frames-first",
         layout_note="synthetic marker cloud, generated frames-first",
     )

@@ -6,36 +6,18 @@ validates (``ChoreoError`` for a bad value) and emits only when the value
 really changes. Long work (training, generation) runs on a :class:`Worker`;
 its results come back as state changes of the session.
 
-Why an explicit ``SignalGroup`` and properties rather than psygnal's
-``@evented`` dataclass: every setter needs validation that depends on other
-state (a mixture index must exist in the loaded model, a seed frame in the
-loaded clip), and a few state changes have side effects (live regeneration),
-which plain evented fields cannot express.
+Knobs are checked against their one definition (``engine.dance.knobs``), the table
+the front ends build their sliders from. Why an explicit ``SignalGroup`` and
+properties rather than psygnal's ``@evented`` dataclass: some checks depend on
+other state (a mixture index must exist in the loaded model, a seed frame in
+the loaded clip), and a few changes have side effects (live regeneration).
 
-Threads. Signals fire in the thread that made the change: setters and
-methods in the caller's thread; training progress, streamed frames, new
-takes' completion and errors in a worker thread. Values handed out are
-immutable snapshots (tuples, frozen dataclasses), so reading the session from
-any thread is safe. Emission never waits on a front end. Pick one of:
+The work is split by job: :class:`~engine.session.store.StateStore` (values and
+change events), :class:`~engine.session.takes.TakeShelf` (immutable takes,
+streamed into), :class:`~engine.session.training.TrainingRun` (training
+progress) and the :class:`~engine.session.worker.Worker` (threads).
 
-* **Qt** (slots must run in the GUI thread)::
-
-      session.events.training_progress.connect(panel.show_progress, thread="main")
-      # ... every connection with thread="main", then drain the queue from the Qt loop:
-      timer = QTimer(); timer.timeout.connect(psygnal.emit_queued); timer.start(15)
-      # (``psygnal.qt.start_emitting_from_queue()`` does the same but needs ``qtpy``)
-
-  A queued connection only appends to a ``queue.Queue``; the worker never waits.
-  Alternatively connect directly to a ``pyqtSignal.emit`` (Qt queues across threads).
-
-* **Jupyter / ipywidgets**: direct connections work (ipykernel sends widget
-  messages from any thread), but keep such slots quick. To run slots in the
-  kernel's main thread instead, connect with ``thread="main"`` and call
-  ``session.pump_in_asyncio()`` once: it drains the queue from the kernel's
-  asyncio loop every ~30 ms.
-
-* **Polling** (scripts, tests, any loop): ``q = session.event_queue()`` gives
-  a ``queue.SimpleQueue`` of ``(signal_name, args)`` for every event.
+Threads and how each front end receives events: see the package docstring (``engine.session``).
 """
 
 from __future__ import annotations
@@ -43,8 +25,6 @@ from __future__ import annotations
 import asyncio
 import queue
 import shutil
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -52,46 +32,32 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psygnal
 
+from ..core.assets import asset_path
 from ..core.device import resolve_device
 from ..core.errors import ChoreoError
+from ..core.fileio import atomic_path
 from ..core.mdn import MixtureChoice
-from ..core.training import TrainConfig, TrainEvent, TrainResult
+from ..core.training import TrainConfig, TrainResult
 from ..core.training import preload as preload_training
+from ..dance.export import export_motion
+from ..dance.knobs import GENERATION
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
-from .state import (
-    BY_VALUE,
-    LossHistory,
-    SessionEvents,
-    Take,
-    TakeFrames,
-    TrainingProgress,
-    check_int,
-    check_number,
-)
+from ..dance.skeleton import motion_skeleton
+from ..dance.synthetic import synthetic_dancer
+from .state import LossHistory, Take, TrainingProgress
+from .store import SessionField, StateStore, frame_index, pump_in_asyncio
+from .takes import TakeShelf
+from .training import TrainingRun
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
 
-__all__ = ["LossHistory", "Session", "SessionEvents", "Take", "TakeFrames", "TrainingProgress"]
+DEFAULT_FPS = 30.0  # converts seconds to frames before any clip is loaded
 
-class _Param:
-    """A session field: validated setter, change-only emission, live regeneration for generation knobs."""
 
-    def __init__(self, check: Callable[[Session, Any], Any], regenerate: bool = True) -> None:
-        self.check, self.regenerate = check, regenerate
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: Session | None, owner: type) -> Any:
-        return self if obj is None else obj._values[self.name]
-
-    def __set__(self, obj: Session, value: Any) -> None:
-        value = self.check(obj, value)
-        regen = self.regenerate or (self.name == "playhead" and obj._values["continue_from_playhead"])
-        if obj._assign(self.name, value) and regen and obj._values["live"]:
-            obj._regenerate_live()
+def _knob(name: str) -> SessionField:
+    knob = GENERATION[name]
+    return SessionField(lambda _s, v: knob.check(v), regenerate=name != "live")
 
 
 class Session:
@@ -100,63 +66,48 @@ class Session:
     ``device``: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps"; where models are loaded
     and trained. ``worker``: share or inject a :class:`Worker` (default: a new one).
     Close with :meth:`close` (or use ``with Session() as s:``).
+    Durations are in seconds (``duration``, ``look_back``); frames follow from the seed clip's rate.
     """
 
-    temperature = _Param(lambda s, v: check_number("temperature", v, 0.0, 10.0))
-    sigma_temperature = _Param(lambda s, v: check_number("sigma temperature", v, 0.0, 10.0))
-    mixture = _Param(lambda s, v: s._check_mixture(v))
-    look_back = _Param(lambda s, v: check_int("look-back", v, 1, 10_000))
-    rng_seed = _Param(lambda s, v: check_int("seed", v, 0, 2**63 - 1))
-    frames = _Param(lambda s, v: check_int("frames", v, 1, 1_000_000))
-    variations = _Param(lambda s, v: check_int("variations", v, 1, 64))
-    seed_frame = _Param(lambda s, v: s._check_seed_frame(v))
-    continue_from_playhead = _Param(lambda s, v: bool(v))
-    live = _Param(lambda s, v: bool(v), regenerate=False)
-    playhead = _Param(lambda s, v: s._check_playhead(v), regenerate=False)
+    temperature = _knob("temperature")
+    sigma_temperature = _knob("sigma_temperature")
+    mixture = SessionField(lambda s, v: s._check_mixture(v))
+    look_back = _knob("look_back")
+    duration = _knob("duration")
+    rng = _knob("rng")
+    variations = _knob("variations")
+    continue_from_playhead = _knob("continue_from_playhead")
+    live = _knob("live")
+    seed_frame = SessionField(lambda s, v: s._check_seed_frame(v))
+    playhead = SessionField(lambda s, v: s._check_playhead(v), regenerate=False)
 
     def __init__(self, device: str = "auto", worker: Worker | None = None) -> None:
-        self.events = SessionEvents()
-        self._lock = threading.RLock()
-        self._values: dict[str, Any] = {
-            "temperature": 1.0, "sigma_temperature": 1.0, "mixture": "auto", "look_back": 32,
-            "rng_seed": 0, "frames": 300, "variations": 1, "seed_frame": None,
-            "continue_from_playhead": False, "live": False, "playhead": 0,
+        self.store = StateStore({
+            **{name: knob.default for name, knob in GENERATION.items()},
+            "seed_frame": None, "playhead": 0,
             "motions": (), "motion": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
             "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
-        }
+        })
+        self.events = self.store.events
         self._device = str(resolve_device(device))
         self.last_error: WorkerError | None = None
-        self.last_training: TrainResult | None = None
         self.model_checkpoint: Path | None = None  # file the current model can be saved from
-        self._workdir: tempfile.TemporaryDirectory | None = None
         self._owns_worker = worker is None
         self.worker = worker or Worker(device=self._device)
-        self.worker.training.connect(self._on_train_event)
-        self.worker.training_finished.connect(self._on_train_finished)
-        self.worker.frames.connect(self._on_frames)
-        self.worker.generation_finished.connect(self._on_generation_done)
-        self.worker.error.connect(self._on_error)
+        self.shelf = TakeShelf(self.store)
+        self.training = TrainingRun(self.store, self.worker, self._set_model)
+        self._slots: list[tuple[Any, Callable]] = [
+            (self.worker.training, self.training.on_event),
+            (self.worker.training_finished, self.training.on_finished),
+            (self.worker.frames, self._on_frames),
+            (self.worker.generation_finished, self._on_generation_done),
+            (self.worker.error, self._on_error),
+        ]
+        for signal, slot in self._slots:
+            signal.connect(slot)
         self._closed = False
         preload_training()
-
-    # -- state plumbing --------------------------------------------------------------
-
-    def _assign(self, name: str, value: Any) -> bool:
-        """Store ``value``; emit ``events.<name>`` (outside the lock) if it changed. True if changed."""
-        with self._lock:
-            old = self._values[name]
-            if isinstance(old, np.ndarray) or isinstance(value, np.ndarray):
-                same = old is value or np.array_equal(old, value)
-            elif isinstance(old, BY_VALUE) and type(old) is type(value):
-                same = old == value
-            else:  # motions, models, takes: a new object is a change
-                same = old is value
-            if same:
-                return False
-            self._values[name] = value
-        getattr(self.events, name).emit(value)
-        return True
 
     def __enter__(self) -> Session:
         return self
@@ -166,16 +117,21 @@ class Session:
 
     # -- read-only state ---------------------------------------------------------------
 
-    motions = property(lambda self: self._values["motions"], doc="All loaded clips (tuple of Motion).")
-    motion = property(lambda self: self._values["motion"], doc="The clip shown and seeded from, or None.")
-    skeleton = property(lambda self: self._values["skeleton"], doc="Bones (n, 2) of the shown clip.")
-    model = property(lambda self: self._values["model"], doc="The DanceModel generating takes, or None.")
-    takes = property(lambda self: self._values["takes"], doc="Takes generated so far (tuple of Take).")
-    current_take = property(lambda self: self._values["current_take"], doc="Shown take, -1: none.")
-    training_status = property(lambda self: self._values["training_status"], doc="idle|training|cancelling")
-    generation_status = property(lambda self: self._values["generation_status"], doc="idle | generating")
-    training_progress = property(lambda self: self._values["training_progress"], doc="TrainingProgress")
-    loss_history = property(lambda self: self._values["loss_history"], doc="LossHistory of the current run")
+    motions = property(lambda self: self.store["motions"], doc="All loaded clips (tuple of Motion).")
+    motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
+    skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
+    model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
+    takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
+    current_take = property(lambda self: self.store["current_take"], doc="Shown take, -1: none.")
+    training_status = property(lambda self: self.store["training_status"], doc="idle|training|cancelling")
+    generation_status = property(lambda self: self.store["generation_status"], doc="idle | generating")
+    training_progress = property(lambda self: self.store["training_progress"], doc="TrainingProgress")
+    loss_history = property(lambda self: self.store["loss_history"], doc="LossHistory of the current run")
+
+    @property
+    def last_training(self) -> TrainResult | None:
+        """The result of the last training run that finished."""
+        return self.training.last_result
 
     @property
     def model_config(self) -> DanceConfig | None:
@@ -196,15 +152,32 @@ class Session:
             self.worker.device = dev
             m = self.model
             if m is not None:
-                self._assign("model", m.to(dev))
+                self.store.assign("model", m.to(dev))
             self.events.device.emit(dev)
 
     @property
+    def fps(self) -> float:
+        """Frame rate of the clip takes continue (seconds become frames at this rate)."""
+        clip = self.seed_clip()
+        return float(clip.fps) if clip is not None else DEFAULT_FPS
+
+    @property
+    def frames(self) -> int:
+        """Frames of the next take: ``duration`` at the seed clip's rate."""
+        return max(1, round(self.duration * self.fps))
+
+    @property
     def params(self) -> GenerationParams:
-        """The current generation knobs as one immutable value."""
-        v = self._values
-        return GenerationParams(v["temperature"], v["sigma_temperature"], v["mixture"], v["look_back"],
-                                v["rng_seed"], v["frames"], v["variations"])
+        """The recipe the next take would use (knobs resolved to frames of the seed clip)."""
+        clip = self.seed_clip()
+        seed_frame = self.seed_frame
+        if self.continue_from_playhead and clip is not None and clip is self.motion:
+            seed_frame = max(2, self.playhead)
+        if clip is not None and seed_frame is not None:
+            seed_frame = min(seed_frame, clip.n_frames)
+        return GenerationParams(self.temperature, self.sigma_temperature, self.mixture,
+                                max(1, round(self.look_back * self.fps)), self.rng, self.frames,
+                                self.variations, seed_frame)
 
     # -- validation ----------------------------------------------------------------
 
@@ -218,11 +191,9 @@ class Session:
                 raise ChoreoError(f"mixture component {value} is out of range"
                                   + (f": this model has {k} (0..{k - 1})" if k else ""))
             return int(value)
-        if value in ("auto", "argmax"):
-            return value
-        raise ChoreoError(f"mixture must be auto, argmax or a component index, got {value!r}")
+        return GENERATION["mixture"].check(value)
 
-    def _seed_clip(self) -> Motion | None:
+    def seed_clip(self) -> Motion | None:
         """The clip generation continues: the shown motion if it fits the model, else the model's own."""
         m, model = self.motion, self.model
         if m is not None and (model is None or model.codec is None or m.n_joints == model.codec.n_joints):
@@ -230,20 +201,11 @@ class Session:
         return None if model is None else model.seed
 
     def _check_seed_frame(self, value: Any) -> int | None:
-        if value is None:
-            return None
-        v = check_int("seed frame", value, 2)
-        clip = self._seed_clip()
-        if clip is not None and v > clip.n_frames:
-            raise ChoreoError(f"seed frame {v} is outside the clip (2..{clip.n_frames})")
-        return v
+        clip = self.seed_clip()
+        return None if value is None else frame_index("seed frame", value, 2, clip.n_frames if clip else None)
 
     def _check_playhead(self, value: Any) -> int:
-        v = check_int("playhead", value, 0)
-        m = self.motion
-        if m is not None and v >= m.n_frames:
-            raise ChoreoError(f"playhead {v} is past the end of the clip ({m.n_frames} frames)")
-        return v
+        return frame_index("playhead", value, 0, self.motion.n_frames - 1 if self.motion else None)
 
     # -- loading -------------------------------------------------------------------
 
@@ -257,17 +219,13 @@ class Session:
         if len({m.n_joints for m in motions}) > 1:
             raise ChoreoError("clips have different joint counts; load one skeleton at a time")
         first = motions[0]
-        bones = first.bones
-        if len(bones) == 0:
-            from ..dance.skeleton import motion_skeleton
-
-            bones = np.asarray(motion_skeleton(first)[0], np.int64)
+        bones = first.bones if len(first.bones) else np.asarray(motion_skeleton(first)[0], np.int64)
         # everything a view reads about the clip is in place before "motion" fires
-        self._assign("motions", motions)
-        self._assign("skeleton", bones)
-        self._assign("seed_frame", None)
-        self._assign("playhead", min(self.playhead, first.n_frames - 1))
-        self._assign("motion", first)
+        self.store.assign("motions", motions)
+        self.store.assign("skeleton", bones)
+        self.store.assign("seed_frame", None)
+        self.store.assign("playhead", min(self.playhead, first.n_frames - 1))
+        self.store.assign("motion", first)
         return first
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
@@ -280,16 +238,14 @@ class Session:
         self.model_checkpoint = checkpoint
         mix = self.mixture
         if isinstance(mix, int) and mix >= model.config.mixtures:
-            self._assign("mixture", "auto")
-        self._assign("look_back", model.config.default_look_back)  # about a second at the data's rate
-        if self._assign("model", model) and self.live:
-            self._regenerate_live()
+            self.store.assign("mixture", "auto")
+        fps = model.seed.fps if model.seed is not None else DEFAULT_FPS
+        self.store.assign("look_back", round(model.config.default_look_back / fps, 3))  # about a second
+        if self.store.assign("model", model) and self.live:
+            self.regenerate_live()
 
     def load_demo(self) -> None:
         """The synthetic dancer, and the shipped demo model when ``assets/demo_dance.pt`` exists."""
-        from ..core.assets import asset_path
-        from ..dance.synthetic import synthetic_dancer
-
         self.load(synthetic_dancer())
         try:
             path = asset_path("demo_dance.pt")
@@ -311,74 +267,20 @@ class Session:
         file, kept for :meth:`save_model`). Raises ChoreoError when nothing is loaded or a
         run is already going.
         """
-        if not self.motions:
-            raise ChoreoError("load a motion before training")
-        if self.training_status != "idle" or self.worker.training_active:
-            raise ChoreoError("training is already running")
         config = config or TrainConfig()
         if minutes is not None or epochs is not None:
             config = replace(config, minutes=minutes, epochs=epochs)
         if config.device == "auto":
             config = replace(config, device=self._device)
-        if model_config is None and self.model is not None and self.model.codec is not None \
-                and self.model.codec.n_joints == self.motions[0].n_joints:
-            model_config = self.model.config
-        if out is None:
-            if self._workdir is None:
-                self._workdir = tempfile.TemporaryDirectory(prefix="choreo-session-")
-            out = Path(self._workdir.name) / "training.pt"
-        out = Path(out)
-        if resume is True:
-            last = out.with_suffix(".last.pt")
-            if not last.exists():
-                raise ChoreoError("nothing to resume: no earlier training run in this session")
-            resume = last
-        self._train_out = out
-        self._assign("loss_history", LossHistory())
-        self._assign("training_progress", TrainingProgress(message="starting"))
-        self._assign("training_status", "training")
-        try:
-            self.worker.start_training(list(self.motions), model_config=model_config, config=config, out=out,
-                                       resume=resume or None, train_fn=train_fn)
-        except BaseException:
-            self._assign("training_status", "idle")
-            raise
+        m = self.model
+        if model_config is None and m is not None and m.codec is not None and self.motions \
+                and m.codec.n_joints == self.motions[0].n_joints:
+            model_config = m.config
+        self.training.start(self.motions, config, model_config, resume, out, train_fn)
 
     def cancel_training(self) -> None:
         """Stop training after the current step; the model keeps its best weights so far."""
-        if self.training_status == "training":
-            self._assign("training_status", "cancelling")
-            self.worker.cancel_training()
-
-    def _on_train_event(self, ev: TrainEvent) -> None:
-        self.events.training_event.emit(ev)
-        if ev.kind in ("progress", "validation", "start", "warning"):
-            old = self.training_progress
-            self._assign("training_progress", TrainingProgress(
-                step=ev.step, total_steps=ev.total_steps if ev.total_steps is not None else old.total_steps,
-                fraction=ev.fraction or old.fraction, eta_s=ev.eta_s if ev.kind == "progress" else old.eta_s,
-                frames_per_s=ev.frames_per_s or old.frames_per_s,
-                train_loss=ev.train_loss if ev.train_loss is not None else old.train_loss,
-                val_loss=ev.val_loss if ev.val_loss is not None else old.val_loss,
-                message=ev.message or old.message))
-        h = self.loss_history
-        if ev.kind == "progress" and ev.train_loss is not None:
-            self._assign("loss_history", replace(h, train_steps=(*h.train_steps, ev.step),
-                                                 train=(*h.train, float(ev.train_loss))))
-        elif ev.kind == "validation" and ev.val_loss is not None:
-            self._assign("loss_history", replace(h, val_steps=(*h.val_steps, ev.step),
-                                                 val=(*h.val, float(ev.val_loss))))
-
-    def _on_train_finished(self, result: TrainResult) -> None:
-        self.last_training = result
-        p = self.training_progress
-        self._assign("training_progress", replace(p, fraction=1.0, eta_s=0.0, step=result.steps,
-                                                  message=result.stopped))
-        if result.model is not None and result.steps > 0:
-            ckpt = Path(result.checkpoint) if result.checkpoint else None
-            self._set_model(result.model, ckpt if ckpt is not None and ckpt.exists() else None)
-        self._assign("training_status", "idle")
-        self.events.training_finished.emit(result)
+        self.training.cancel()
 
     # -- generation ----------------------------------------------------------------
 
@@ -392,37 +294,15 @@ class Session:
         if model is None:
             raise ChoreoError("no model loaded: train one or load a checkpoint first")
         params = self.params
-        seed = self._seed_clip()
-        seed_frame = self.seed_frame
-        if self.continue_from_playhead and seed is not None and seed is self.motion:
-            seed_frame = max(2, self.playhead)
-        if seed is not None and seed_frame is not None:
-            seed_frame = min(seed_frame, seed.n_frames)
+        take_id = self.worker.reserve_id()
         n_joints = model.codec.n_joints if model.codec is not None else model.config.n_joints
-        live = bool(self.live)
-        rid = self.worker.reserve_id()
-        take = Take(rid, np.zeros((params.variations, params.frames, n_joints, 3), np.float32), params,
-                    seed_frame, live=live)
-        with self._lock:
-            takes = list(self.takes)
-            for old in takes:
-                if old.status == "generating":
-                    old.status = "cancelled"
-            cur = self.current_take
-            if live and 0 <= cur < len(takes) and takes[cur].live:
-                takes[cur] = take
-                index = cur
-            else:
-                takes.append(take)
-                index = len(takes) - 1
-        self._assign("takes", tuple(takes))  # before the worker can stream into it
-        self._values["current_take"] = -2  # force the emission: the take at this index is new
-        self._assign("current_take", index)
-        self._assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, seed, seed_frame, id=rid))
+        take = self.shelf.start(take_id, params, n_joints, live=bool(self.live))  # before frames can arrive
+        self.store.assign("generation_status", "generating")
+        self.worker.generate(GenerationRequest(model, params, self.seed_clip(), id=take_id))
         return take
 
-    def _regenerate_live(self) -> None:
+    def regenerate_live(self) -> None:
+        """Make the live take again with the current knobs (called when a knob moves in live mode)."""
         if self.model is not None:
             self.generate()
 
@@ -430,90 +310,65 @@ class Session:
         """Stop the take being generated (it keeps the frames made so far)."""
         self.worker.cancel_generation()
 
-    def _take_by_id(self, take_id: int) -> tuple[int, Take | None]:
-        for i, t in enumerate(self.takes):
-            if t.id == take_id:
-                return i, t
-        return -1, None
-
     def _on_frames(self, chunk: FrameChunk) -> None:
-        index, take = self._take_by_id(chunk.request_id)
-        if take is None:
-            return
-        take.positions[:, chunk.start:chunk.stop] = chunk.frames
-        take.frames_ready = chunk.stop
-        self.events.take_frames.emit(
-            TakeFrames(take.id, index, chunk.start, chunk.frames, chunk.params, chunk.t))
+        frames = self.shelf.add_frames(chunk)
+        if frames is not None:
+            self.events.take_frames.emit(frames)
 
     def _on_generation_done(self, done: GenerationDone) -> None:
-        _, take = self._take_by_id(done.request_id)
-        if take is not None:
-            take.status = "cancelled" if done.cancelled else "done"
+        self.shelf.finish(done.request_id, "cancelled" if done.cancelled else "done")
         if self.worker.is_latest(done.request_id):
-            self._assign("generation_status", "idle")
+            self.store.assign("generation_status", "idle")
+
+    def take_by_id(self, take_id: int) -> Take:
+        """The take with ``take_id`` as published now (a take grows and ends as new values)."""
+        _, take = self.shelf.find(take_id)
+        if take is None:
+            raise ChoreoError(f"take {take_id} is gone")
+        return take
 
     def select_take(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
-        takes = self.takes
-        i = check_int("take", index, -len(takes), len(takes) - 1) if takes else None
-        if i is None:
-            raise ChoreoError("no takes yet")
-        i %= len(takes)
-        self._assign("current_take", i)
-        return takes[i]
+        return self.shelf.select(index)
 
     # -- errors --------------------------------------------------------------------
 
     def _on_error(self, err: WorkerError) -> None:
         self.last_error = err
         if err.job == "training":
-            self._assign("training_status", "idle")
+            self.training.on_error()
         else:
-            _, take = self._take_by_id(err.request_id if err.request_id is not None else -1)
-            if take is not None:
-                take.status = "error"
+            if err.request_id is not None:
+                self.shelf.finish(err.request_id, "error")
             if self.worker.is_latest(err.request_id):
-                self._assign("generation_status", "idle")
+                self.store.assign("generation_status", "idle")
         self.events.error.emit(err)
 
     # -- files -----------------------------------------------------------------------
 
     def take_motion(self, index: int | None = None, variation: int = 0) -> Motion:
         """A take (default: the current one) as a Motion with the source's fps, names and bones."""
-        takes = self.takes
-        i = self.current_take if index is None else index
-        if not takes or not -len(takes) <= i < len(takes):
-            raise ChoreoError("no take to export: generate one first")
-        take = takes[i]
-        ref = self._seed_clip()
-        pos = take.positions[variation, : take.frames_ready]
-        return Motion(pos, source=f"take {take.id}") if ref is None else ref.like(pos, f"take {take.id}")
+        return self.shelf.motion(self.current_take if index is None else index, variation, self.seed_clip())
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.
 
         Options go to ``engine.dance.export.export_motion`` (layout, fps, size, ghost...).
         """
-        from ..dance.export import export_motion
-
         if what == "motion":
             if self.motion is None:
                 raise ChoreoError("no motion loaded")
             return export_motion(self.motion, path, overwrite=overwrite, **options)
         if what != "take":
             raise ChoreoError(f"export what= must be take or motion, got {what!r}")
-        takes = self.takes
-        if not takes or self.current_take < 0:
+        take = self.shelf.current()
+        if take is None:
             raise ChoreoError("no take to export: generate one first")
-        take = takes[self.current_take]
         motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
-        what_out = motions if len(motions) > 1 else motions[0]
-        return export_motion(what_out, path, overwrite=overwrite, **options)
+        return export_motion(motions if len(motions) > 1 else motions[0], path, overwrite=overwrite, **options)
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""
-        from ..core.fileio import atomic_path
-
         if self.model is None:
             raise ChoreoError("no model to save")
         src = self.model_checkpoint
@@ -530,30 +385,17 @@ class Session:
 
     def event_queue(self) -> queue.SimpleQueue:
         """A queue receiving ``(signal_name, args)`` for every session event (for polling front ends)."""
-        q: queue.SimpleQueue = queue.SimpleQueue()
-
-        def put(info: Any) -> None:
-            q.put((info.signal.name, info.args))
-
-        self.events.all.connect(put)
-        self._keep_alive = [*getattr(self, "_keep_alive", []), put]
-        return q
+        return self.store.event_queue()
 
     def pump_in_asyncio(self, interval: float = 0.03) -> asyncio.Task:
         """Drain psygnal's ``thread="main"`` queue from the running asyncio loop (Jupyter kernels)."""
-        async def pump() -> None:
-            while not self._closed:
-                psygnal.emit_queued()
-                await asyncio.sleep(interval)
-
-        return asyncio.get_event_loop().create_task(pump())
+        return pump_in_asyncio(lambda: self._closed, interval)
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until training and generation are finished (scripts, tests). False on timeout."""
         deadline = time.monotonic() + timeout
         ok = self.worker.wait_training(timeout)
-        ok = self.worker.wait_generation(max(0.0, deadline - time.monotonic())) and ok
-        return ok
+        return self.worker.wait_generation(max(0.0, deadline - time.monotonic())) and ok
 
     def close(self) -> None:
         """Cancel work, join the worker's threads, remove temporary files (idempotent)."""
@@ -562,13 +404,6 @@ class Session:
         self._closed = True
         if self._owns_worker:
             self.worker.shutdown()
-        for sig, slot in ((self.worker.training, self._on_train_event),
-                          (self.worker.training_finished, self._on_train_finished),
-                          (self.worker.frames, self._on_frames),
-                          (self.worker.generation_finished, self._on_generation_done),
-                          (self.worker.error, self._on_error)):
-            sig.disconnect(slot, missing_ok=True)
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
-
+        for signal, slot in self._slots:
+            signal.disconnect(slot, missing_ok=True)
+        self.training.close()

@@ -1,32 +1,43 @@
 """What a :class:`engine.session.Session` holds and announces: takes, training progress, loss
-curves, the signal group, and the value checks its setters use. Plain data, no threads."""
+curves and the signal group. Plain data, no threads."""
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from ..core.errors import ChoreoError
 from ..core.training import TrainEvent, TrainResult
 from .worker import GenerationParams, WorkerError
 
 
-@dataclass
+@dataclass(frozen=True)
 class Take:
-    """A generated take. ``positions`` ``(variations, frames, joints, 3)``; valid up to ``frames_ready``."""
+    """A generated take, as published: never changed afterwards (a take that grows or ends is
+    published again as a new ``Take`` with the same ``id``).
+
+    ``positions`` ``(variations, frames made so far, joints, 3)`` is read-only; ``params`` is the
+    full recipe (``params.frames`` frames were asked for).
+    """
 
     id: int
     positions: np.ndarray
     params: GenerationParams
-    seed_frame: int | None  # frame of the seed clip it continues from (None: model's built-in seed)
-    created: _dt.datetime = field(default_factory=_dt.datetime.now)
-    frames_ready: int = 0
     status: str = "generating"  # generating | done | cancelled | error
     live: bool = False  # made by live regeneration (replaced by the next one)
+    created: _dt.datetime = field(default_factory=_dt.datetime.now)
+
+    @property
+    def frames_ready(self) -> int:
+        """Frames made so far."""
+        return int(self.positions.shape[1])
+
+    @property
+    def seed_frame(self) -> int | None:
+        """Frame of the seed clip the take continues from (None: the model's built-in seed)."""
+        return self.params.seed_frame
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,16 @@ class TrainingProgress:
     train_loss: float | None = None
     val_loss: float | None = None
     message: str = ""
+
+    def updated(self, ev: TrainEvent) -> TrainingProgress:
+        """This progress with what a trainer event says (fields it does not carry are kept)."""
+        return TrainingProgress(
+            step=ev.step, total_steps=ev.total_steps if ev.total_steps is not None else self.total_steps,
+            fraction=ev.fraction or self.fraction, eta_s=ev.eta_s if ev.kind == "progress" else self.eta_s,
+            frames_per_s=ev.frames_per_s or self.frames_per_s,
+            train_loss=ev.train_loss if ev.train_loss is not None else self.train_loss,
+            val_loss=ev.val_loss if ev.val_loss is not None else self.val_loss,
+            message=ev.message or self.message)
 
     def describe(self) -> list[str]:
         """Short phrases for a status line: losses, speed and any message (front ends join them)."""
@@ -92,9 +113,9 @@ class SessionEvents(SignalGroup):
     temperature = Signal(float)
     sigma_temperature = Signal(float)
     mixture = Signal(object)  # "auto" | "argmax" | int
-    look_back = Signal(int)
-    rng_seed = Signal(int)
-    frames = Signal(int)
+    look_back = Signal(float)  # seconds
+    rng = Signal(int)
+    duration = Signal(float)  # seconds
     variations = Signal(int)
     seed_frame = Signal(object)  # int | None
     continue_from_playhead = Signal(bool)
@@ -110,25 +131,3 @@ class SessionEvents(SignalGroup):
     training_event = Signal(TrainEvent)  # every raw event of the trainer
     training_finished = Signal(TrainResult)
     error = Signal(WorkerError)  # .message: one line to show
-
-
-def check_number(name: str, value: Any, lo: float, hi: float | None = None) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as err:
-        raise ChoreoError(f"{name} must be a number, got {value!r}") from err
-    if not np.isfinite(v) or v < lo or (hi is not None and v > hi):
-        raise ChoreoError(f"{name} must be between {lo} and {hi}, got {value!r}" if hi is not None
-                          else f"{name} must be at least {lo}, got {value!r}")
-    return v
-
-
-def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    whole_float = isinstance(value, float) and value.is_integer()
-    if isinstance(value, bool) or (not isinstance(value, (int, np.integer)) and not whole_float):
-        raise ChoreoError(f"{name} must be a whole number, got {value!r}")
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        raise ChoreoError(f"{name} must be between {lo} and {hi}, got {v}" if hi is not None
-                          else f"{name} must be at least {lo}, got {v}")
-    return v

@@ -46,7 +46,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,25 +68,25 @@ CHUNK_SECONDS = 0.05  # ... or fewer, when producing them takes longer than this
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """The knobs of one take (what the session's sliders hold)."""
+    """The recipe of one take: every knob, resolved to frames of the seed clip."""
 
     temperature: float = 1.0
     sigma_temperature: float = 1.0
     mixture: MixtureChoice = "auto"
-    look_back: int = 32
-    rng: int = 0
-    frames: int = 300
+    look_back: int = 32  # frames of the seed clip that prime the model
+    rng: int = 0  # random seed
+    frames: int = 300  # frames to generate
     variations: int = 1
+    seed_frame: int | None = None  # frame of the seed clip it continues from; None: the generator's default
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """A generation job: model, seed moment and parameters. ``id`` is assigned by the worker."""
+    """A generation job: model, seed clip and recipe. ``id`` is assigned by the worker."""
 
     model: DanceModel
     params: GenerationParams
     seed: Motion | np.ndarray | None = None  # None: the stretch of training data inside the model
-    seed_frame: int | None = None  # None: the generator's default (right after the look-back)
     id: int = 0
 
 
@@ -211,7 +211,7 @@ class Worker:
             cancel = self._train_cancel
             config = config or TrainConfig()
             if config.device == "auto" and self.device != "auto":
-                config = TrainConfig(**{**config.__dict__, "device": self.device})
+                config = replace(config, device=self.device)
             if train_fn is None:
                 from ..dance.task import train as train_fn
             kwargs = dict(out=out, model_config=model_config, config=config, cancel=cancel, resume=resume)
@@ -243,11 +243,6 @@ class Worker:
 
     # -- generation ----------------------------------------------------------------
 
-    @property
-    def generating(self) -> bool:
-        """True while a generation job runs or waits to start."""
-        return self._gen_running or self._gen_pending is not None
-
     def is_latest(self, request_id: int | None) -> bool:
         """True when no request newer than ``request_id`` is waiting or running."""
         return self._gen_pending is None and self._gen_latest in (request_id, 0)
@@ -268,8 +263,7 @@ class Worker:
             if self._closing:
                 raise ChoreoError("the worker is shut down")
             self._gen_latest = rid
-            self._gen_pending = GenerationRequest(request.model, request.params, request.seed,
-                                                  request.seed_frame, rid)
+            self._gen_pending = replace(request, id=rid)
             if self._gen_thread is None:
                 self._gen_thread = threading.Thread(target=self._gen_loop, name="choreo-generate",
                                                     daemon=True)
@@ -321,7 +315,7 @@ class Worker:
 
         t0 = time.perf_counter()
         p = req.params
-        gen = DanceGenerator(req.model, seed=req.seed, seed_frame=req.seed_frame, look_back=p.look_back,
+        gen = DanceGenerator(req.model, seed=req.seed, seed_frame=p.seed_frame, look_back=p.look_back,
                              temperature=p.temperature, sigma_temperature=p.sigma_temperature,
                              mixture=p.mixture, rng=p.rng, variations=p.variations)
         out = np.empty((p.variations, p.frames, gen.codec.n_joints, 3), np.float32)

@@ -3,7 +3,7 @@
 ```python
 from . import load_strokes, train_sketch, load_sketch_model, sample, complete
 model = load_sketch_model("s.pt")
-drawings = sample(model, 16, temperature=0.4, seed=0)      # stroke-3 arrays, data units
+drawings = sample(model, 16, temperature=0.4, rng=0)      # stroke-3 arrays, data units
 endings = complete(model, drawings[0][:10], n=4)         # the prefix is kept exactly
 ```
 """

@@ -2,7 +2,7 @@
 
 Every function takes and returns stroke-3 arrays in the *data's* units (the model's
 ``scale`` is applied both ways; integer data gives int16 sketches). All randomness
-comes from ``seed``: the same call gives the same drawings.
+comes from ``rng``: the same call gives the same drawings.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ def _to_stroke3(rows5: np.ndarray) -> tuple[np.ndarray, bool]:
     return out, bool(len(end))
 
 
-def _generator(seed: int | None, device: torch.device) -> torch.Generator:
+def _generator(rng: int | None, device: torch.device) -> torch.Generator:
     g = torch.Generator(device=device)
-    g.manual_seed(0 if seed is None else int(seed))
+    g.manual_seed(0 if rng is None else int(rng))
     return g
 
 
@@ -110,7 +110,7 @@ def _units(model: SketchRNN, s3: np.ndarray) -> np.ndarray:
 
 
 def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temperature: float | None = None,
-           greedy: bool = False, seed: int | None = 0, z: np.ndarray | None = None,
+           greedy: bool = False, rng: int | None = 0, z: np.ndarray | None = None,
            size: np.ndarray | Sequence[float] | None = None, max_points: int = MAX_POINTS,
            return_ended: bool = False):
     """Draw ``n`` sketches: unconditional (``z ~ N(0, I)``) or from the given latents ``z`` ``(n, z_size)``.
@@ -123,7 +123,7 @@ def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temp
     """
     device = _check_model(model, temperature)
     model.eval()
-    g = _generator(seed, device)
+    g = _generator(rng, device)
     if z is None:
         zt = torch.randn(n, model.config.z_size, generator=g, device=device)
         if not model.config.conditional:
@@ -141,18 +141,18 @@ def sample(model: SketchRNN, n: int = 1, *, temperature: float = 1.0, sigma_temp
 
 
 def reconstruct(model: SketchRNN, sketches: Sequence[np.ndarray], *, temperature: float = 0.4,
-                seed: int | None = 0, use_mean: bool = True, max_points: int = MAX_POINTS
+                rng: int | None = 0, use_mean: bool = True, max_points: int = MAX_POINTS
                 ) -> list[np.ndarray]:
     """Conditional sampling: encode each sketch and draw from its latent (the mean, or a posterior sample)
     at the sketch's own size."""
     mu, logvar = encode(model, sketches)
-    z = mu if use_mean else mu + np.exp(0.5 * logvar) * np.random.default_rng(seed).standard_normal(mu.shape)
-    return sample(model, len(mu), temperature=temperature, seed=seed, z=z.astype(np.float32),
+    z = mu if use_mean else mu + np.exp(0.5 * logvar) * np.random.default_rng(rng).standard_normal(mu.shape)
+    return sample(model, len(mu), temperature=temperature, rng=rng, z=z.astype(np.float32),
                   size=sketch_sizes(sketches), max_points=max_points)
 
 
 def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: float = 0.4,
-             sigma_temperature: float | None = None, greedy: bool = False, seed: int | None = 0,
+             sigma_temperature: float | None = None, greedy: bool = False, rng: int | None = 0,
              max_points: int = MAX_POINTS) -> list[np.ndarray]:
     """Finish a drawing ``n`` ways at once: the prefix is fed through the decoder, then sampling goes on.
 
@@ -166,7 +166,7 @@ def complete(model: SketchRNN, prefix: np.ndarray, n: int = 4, *, temperature: f
     if prefix.ndim != 2 or prefix.shape[1] != 3 or len(prefix) == 0:
         raise ChoreoError(f"the drawing to complete must be stroke-3 rows (points, 3), "
                           f"got shape {prefix.shape}")
-    g = _generator(seed, device)
+    g = _generator(rng, device)
     if model.config.conditional:
         mu, logvar = encode(model, [prefix])
         noise = torch.randn(n, model.config.z_size, generator=g, device=device)
@@ -202,7 +202,7 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
 
 
 def interpolate(model: SketchRNN, a: np.ndarray, b: np.ndarray, steps: int = 5, *, method: str = "slerp",
-                temperature: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+                temperature: float = 0.1, rng: int | None = 0) -> tuple[np.ndarray, list[np.ndarray]]:
     """Latents ``(steps, z_size)`` from sketch ``a``'s to ``b``'s (posterior means) and the drawings there
     (sizes go linearly from ``a``'s to ``b``'s)."""
     if steps < 2:
@@ -219,4 +219,4 @@ def interpolate(model: SketchRNN, a: np.ndarray, b: np.ndarray, steps: int = 5, 
     z = z.astype(np.float32)
     wh = sketch_sizes([a, b])
     size = (1 - ts[:, None]) * wh[0] + ts[:, None] * wh[1]
-    return z, sample(model, steps, temperature=temperature, seed=seed, z=z, size=size)
+    return z, sample(model, steps, temperature=temperature, rng=rng, z=z, size=size)

@@ -323,8 +323,3 @@ def normalize(sketches: Sequence[np.ndarray], scale: float) -> list[np.ndarray]:
         t[:, :2] /= scale
         out.append(t)
     return out
-
-
-def denormalize(sketches: Sequence[np.ndarray], scale: float) -> list[np.ndarray]:
-    """Offsets multiplied by ``scale`` (back to the data's units)."""
-    return normalize(sketches, 1.0 / scale)

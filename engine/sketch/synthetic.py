@@ -71,9 +71,9 @@ def _to_stroke3(strokes: list[np.ndarray], rng: np.random.Generator) -> np.ndarr
     return np.asarray(rows, dtype=np.int16)
 
 
-def synthetic_sketches(n: int, seed: int = 0, shapes: tuple[str, ...] = SHAPES) -> list[np.ndarray]:
+def synthetic_sketches(n: int, rng: int = 0, shapes: tuple[str, ...] = SHAPES) -> list[np.ndarray]:
     """``n`` stroke-3 int16 sketches of random shapes with random size, rotation and wobble."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     out = []
     for _ in range(n):
         kind = shapes[int(rng.integers(len(shapes)))]
@@ -149,14 +149,14 @@ def _cat_strokes(rng: np.random.Generator) -> list[np.ndarray]:
     return strokes
 
 
-def quickdraw_like_sketches(n: int, seed: int = 0, epsilon: float = 2.0) -> list[np.ndarray]:
+def quickdraw_like_sketches(n: int, rng: int = 0, epsilon: float = 2.0) -> list[np.ndarray]:
     """``n`` Quick, Draw!-like int16 stroke-3 sketches of one class (a cat face, 3..12 strokes).
 
     Each drawing is wobbled, slightly rotated and stretched, scaled so that its larger side
     is 255 units with its top-left corner at the origin, RDP-simplified (``epsilon`` units)
     and stored as whole-unit offsets; the first row moves from the origin to the first point.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     out = []
     for _ in range(n):
         strokes = [_wobble(s, rng, rng.uniform(1.0, 4.0)) for s in _cat_strokes(rng)]
@@ -168,12 +168,12 @@ def quickdraw_like_sketches(n: int, seed: int = 0, epsilon: float = 2.0) -> list
     return out
 
 
-def write_quickdraw_like_npz(path, n_train: int = 3000, n_valid: int = 250, n_test: int = 250, seed: int = 7):
+def write_quickdraw_like_npz(path, n_train: int = 3000, n_valid: int = 250, n_test: int = 250, rng: int = 7):
     """A Sketch-RNN-layout ``.npz`` (``train``/``valid``/``test`` object arrays of int16 stroke-3) of
     ``quickdraw_like_sketches``: a stand-in for a real one-class file when trying training settings."""
     from pathlib import Path
 
-    sketches = quickdraw_like_sketches(n_train + n_valid + n_test, seed)
+    sketches = quickdraw_like_sketches(n_train + n_valid + n_test, rng)
     cuts = {"train": (0, n_train), "valid": (n_train, n_train + n_valid),
             "test": (n_train + n_valid, n_train + n_valid + n_test)}
     arrays = {}

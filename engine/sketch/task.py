@@ -14,8 +14,9 @@ from torch import Tensor
 
 from ..core.checkpoint import read_checkpoint
 from ..core.errors import ChoreoError
+from ..core.fit import fit
 from ..core.mdn import BivariateMixture, bivariate_nll
-from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult, fit
+from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
 from .strokes import (
     drawing_sizes,
@@ -196,7 +197,7 @@ def train_sketch(
     pick = np.random.default_rng(0).permutation(len(train_n))[:SIZES_KEPT]
     sizes = torch.from_numpy(sketch_sizes([train_n[i] for i in pick], max_len))
     extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes}
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.rng)
     model = SketchRNN(model_config)
     task = SketchTask(model, train_n, normalize(valid, scale), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
@@ -207,7 +208,7 @@ def train_sketch(
 
 
 @torch.no_grad()
-def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int = 100, seed: int = 0
+def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int = 100, rng: int = 0
                     ) -> dict[str, float]:
     """Reconstruction (offset + pen) and KL loss per sketch, averaged over ``sketches``.
 
@@ -221,7 +222,7 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
     device = next(model.parameters()).device
     x5_all, len_all = stroke3_to_stroke5(normalize(usable, model.scale), model.max_len)
     size_all = drawing_sizes(x5_all, len_all)
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(rng)
     totals = {"offset": 0.0, "pen": 0.0, "recon": 0.0, "kl": 0.0}
     model.eval()
     for i in range(0, len(usable), batch):

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.core.fit import fit
 from engine.core.mdn import diag_mixture_nll
-from engine.core.training import TrainConfig, fit
+from engine.core.training import TrainConfig
 from engine.dance.generation import DanceGenerator
 from engine.dance.model import DanceConfig, DanceModel
 from engine.dance.representation import MotionCodec
@@ -39,7 +40,7 @@ def _timed(fn: Callable[[], int], seconds: float, warmup: int = 1) -> float:
 
 
 def _bench_model(config: DanceConfig, frames: int = 4000) -> tuple[DanceModel, DanceTask, np.ndarray]:
-    motion = synthetic_markers(frames=frames, fps=30.0, seed=1, n_markers=config.n_joints)
+    motion = synthetic_markers(frames=frames, fps=30.0, rng=1, n_markers=config.n_joints)
     codec = MotionCodec.fit([motion.positions])
     torch.manual_seed(0)
     model = DanceModel(config)

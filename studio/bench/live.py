@@ -45,7 +45,7 @@ def bench_live_latency(
     pause_s: float = 0.08,
     with_training: bool = True,
     device: str = "cpu",
-    seed: int = 0,
+    rng: int = 0,
     seconds: float | None = None,
 ) -> dict[str, Any]:
     """Change->first-frame latency and calling-thread stalls of live generation, training running.
@@ -61,7 +61,7 @@ def bench_live_latency(
     from engine.dance.task import train
     from engine.session import Session, TakeFrames
 
-    motion = synthetic_markers(frames=1200, n_markers=joints, seed=seed)
+    motion = synthetic_markers(frames=1200, n_markers=joints, rng=rng)
     model_config = DanceConfig(hidden=hidden, layers=layers, mixtures=mixtures)
     setup_cfg = TrainConfig(epochs=1e-9, batch=2, seq_len=16, device=device, precision="fp32")
     model = train(motion, model_config=model_config, config=setup_cfg).model  # untrained weights: timing only
@@ -79,7 +79,7 @@ def bench_live_latency(
     with Session(device=device) as session:
         session.load(motion)
         session.load_model(model)
-        session.frames, session.seed_frame, session.rng_seed = frames, 600, seed
+        session.duration, session.seed_frame, session.rng = frames / motion.fps, 600, rng
 
         def on_frames_worker(c: TakeFrames) -> None:  # direct: runs in the worker thread
             if c.start == 0:

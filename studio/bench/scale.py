@@ -143,7 +143,7 @@ def _generate(frames: int) -> dict[str, Any]:
     from engine.dance.task import train
 
     _quiet_torch()
-    result = train(synthetic_dancer(frames=600, fps=30.0, seed=0), None,
+    result = train(synthetic_dancer(frames=600, fps=30.0, rng=0), None,
                    model_config=DanceConfig(hidden=32, layers=1, mixtures=3),
                    config=TrainConfig(epochs=1, batch=8, seq_len=32, device="cpu", precision="fp32"))
     gen = DanceGenerator(result.model, look_back=32, rng=0)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from engine.core.device import resolve_device, resolve_precision
-from engine.core.training import fit
+from engine.core.fit import fit
 from engine.sketch.model import SketchConfig, SketchRNN
 from engine.sketch.strokes import normalize, offset_scale
 from engine.sketch.synthetic import synthetic_sketches
@@ -18,27 +18,27 @@ from engine.sketch.task import SketchTask, sketch_train_config
 
 
 def bench_sketch_training(seconds: float = 20.0, precision: str = "auto", n_sketches: int = 1000,
-                          seed: int = 0, model_config: Any = None) -> dict[str, Any]:
+                          rng: int = 0, model_config: Any = None) -> dict[str, Any]:
     """Steps/s of ``fit`` on the default SketchRNN vs a plain PyTorch loop of the same model and batches.
 
     Uses procedural demo sketches (no files needed). Half of ``seconds`` goes to each loop;
     ``model_config`` (a ``SketchConfig``) defaults to the default model.
     The plain loop is fp32 Adam + clipping with no validation, checkpoints or guards.
     """
-    data = synthetic_sketches(n_sketches, seed)
+    data = synthetic_sketches(n_sketches, rng)
     scale = offset_scale(data)
     norm = normalize(data, scale)
     max_len = max(len(s) for s in data)
     half = seconds / 2
     cfg = model_config or SketchConfig()
-    torch.manual_seed(seed)
+    torch.manual_seed(rng)
     task = SketchTask(SketchRNN(cfg), norm[:-50], norm[-50:], max_len, {"scale": scale})
-    tcfg = sketch_train_config(minutes=half / 60, seq_len=max_len, precision=precision, seed=seed,
+    tcfg = sketch_train_config(minutes=half / 60, seq_len=max_len, precision=precision, rng=rng,
                                val_every=10**9)
     result = fit(task, tcfg, None, model_config=asdict(cfg))
     fit_rate = result.steps / max(result.seconds, 1e-9)
 
-    torch.manual_seed(seed)
+    torch.manual_seed(rng)
     model = SketchRNN(cfg)
     ref_task = SketchTask(model, norm[:-50], [], max_len, {})
     opt = torch.optim.Adam(model.parameters(), lr=tcfg.lr)
@@ -46,7 +46,7 @@ def bench_sketch_training(seconds: float = 20.0, precision: str = "auto", n_sket
     model.train()
     steps, t0 = 0, time.perf_counter()
     while time.perf_counter() - t0 < half:
-        batch = ref_task.sample_batch(tcfg.batch, max_len, np.random.default_rng([seed, steps]), device)
+        batch = ref_task.sample_batch(tcfg.batch, max_len, np.random.default_rng([rng, steps]), device)
         loss, _, _ = ref_task.loss(model, batch, steps)
         opt.zero_grad(set_to_none=True)
         loss.backward()

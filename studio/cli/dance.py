@@ -15,12 +15,14 @@ from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, next_free_path
 from engine.core.training import TrainConfig
 from engine.dance.generation import DanceGenerator
+from engine.dance.knobs import GENERATION, TRAINING
 from engine.dance.model import DanceConfig, DanceModel
 from engine.dance.motion import Motion, load_motion
 from engine.dance.skeleton import integrity
 from engine.dance.task import train
 
-from .dance_info import add_info_parser
+from .dance_info import add_info_parser, add_proportions_flag
+from .knobs import add_knob
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
 
 
@@ -32,31 +34,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .c3d .csv) or folders of clips")
     t.add_argument("--out", help="checkpoint to write (default: <first clip>.pt in this folder)")
     budget = t.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, help="training time budget (default 3 when --epochs is not given)")
+    add_knob(budget, TRAINING["minutes"], default=None)
     budget.add_argument("--epochs", type=float, help="passes over the data instead of a time budget")
-    d = DanceConfig()
-    tc = TrainConfig()
-    t.add_argument("--hidden", type=int, default=d.hidden, help="LSTM units per layer")
-    t.add_argument("--layers", type=int, default=d.layers, help="stacked LSTM layers")
-    t.add_argument("--mixtures", type=int, default=d.mixtures, help="Gaussian components")
+    for name in ("hidden", "layers", "mixtures", "seq_len", "batch", "lr", "device", "precision"):
+        add_knob(t, TRAINING[name])
     t.add_argument("--look-back", type=int, help="frames that prime generation by default (default: about a second)")
-    t.add_argument("--seq-len", type=int, default=tc.seq_len, help="frames per training crop")
-    t.add_argument("--batch", type=int, default=tc.batch, help="crops per step")
-    t.add_argument("--lr", type=float, default=tc.lr, help="peak learning rate")
-    t.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    t.add_argument("--precision", default="auto", help="auto | bf16 | fp32")
     t.add_argument("--layout", default="auto", help="array layout of .npy/.npz/.csv input")
     t.add_argument("--fps", type=float, help="frame rate when the file does not say")
+    add_proportions_flag(t)
     t.add_argument("--resume", help="continue training from this checkpoint")
     t.add_argument("--force", action="store_true", help="replace an existing --out file")
-    t.add_argument("--seed", type=int, default=0, help="random seed for crops and initialisation")
+    t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights, crops and noise")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
-    add_generation_arguments(g)
-    g.add_argument("--frames", type=int, default=900, help="frames to generate")
-    g.add_argument("--variations", type=int, default=1, help="takes to generate side by side")
+    add_generation_args(g)
     g.add_argument("--out", help="take.npy | .npz | .csv | .json | .bvh | .glb | .mp4 | .gif "
                                  "(default: take.npy, numbered if taken)")
     g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
@@ -65,21 +58,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_generate)
 
 
-def add_generation_arguments(p: argparse.ArgumentParser) -> None:
-    """The model and the knobs of a take: shared by ``choreo generate`` and ``choreo stream``."""
-    p.add_argument("model", help="checkpoint written by choreo train")
-    p.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
-    p.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model")
-    p.add_argument("--temperature", type=float, default=1.0, help="mixture temperature (0 = most likely move)")
-    p.add_argument("--sigma-temperature", type=float, default=1.0, help="spread of each move (0 = its mean)")
-    p.add_argument("--mixture", default="auto", help="auto | argmax | component index")
-    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same take")
-    p.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) -> None:
+    """What every command that dances takes: the model, the seed moment and the generation knobs
+    (``choreo generate``, ``choreo stream``; ``take_length=False`` leaves out --frames and --variations
+    for a stream, which runs until stopped)."""
+    g.add_argument("model", help="checkpoint written by choreo train")
+    if take_length:
+        g.add_argument("--frames", type=int, default=900, help="frames to generate")
+    g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
+    g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
+                                                "(default: the model's, about a second)")
+    for name in ("temperature", "sigma_temperature", "variations", "rng"):
+        if take_length or name != "variations":
+            add_knob(g, GENERATION[name])
+    knob = GENERATION["mixture"]
+    g.add_argument("--mixture", default=knob.default, help=knob.tip + " (auto | argmax | a component index)")
+    g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
+    g.add_argument("--device", default="cpu", help="cpu | cuda | auto")
 
 
 def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[DanceGenerator, Motion]:
-    """The generator ``add_generation_arguments``' flags ask for, and the clip it continues."""
+    """The generator ``add_generation_args``' flags ask for, and the clip it continues."""
     from engine.core.device import resolve_device
 
     model = DanceModel.load(args.model, device=resolve_device(args.device))
@@ -96,7 +95,7 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
-                         mixture=mixture, rng=args.seed, variations=variations, rigid=not args.no_rigid)
+                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid)
     torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     return gen, seed
 
@@ -105,12 +104,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.dance.motion import load_motions
     from engine.dance.task import as_motions
 
-    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps))
+    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions))
     out = check_checkpoint_out(args.out or Path(args.data[0]).stem + ".pt", args.force, args.resume)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
     config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,
-                         lr=args.lr, device=args.device, precision=args.precision, seed=args.seed)
+                         lr=args.lr, device=args.device, precision=args.precision, rng=args.rng)
     frames = sum(m.n_frames for m in motions)
     print(f"training on {len(motions)} clip(s), {frames:,} frames, {motions[0].n_joints} joints "
           f"at {motions[0].fps:g} fps -> {out}", file=sys.stderr)
@@ -156,7 +155,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         close()
     seconds = time.perf_counter() - t0
     takes = [frames] if args.variations == 1 else list(frames)
-    motions = [seed.like(t, f"generated from {args.model}") for t in takes]
+    motions = [seed.like(t, source=f"generated from {args.model}") for t in takes]
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:

@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("demo", help="generate a dance with the embedded dancer and model, write a video")
     d.add_argument("--out", help="video or data file to write (default: demo.mp4, numbered if taken)")
     d.add_argument("--frames", type=int, default=DEMO_FRAMES, help="frames to generate")
-    d.add_argument("--seed", type=int, default=0, help="random seed")
+    d.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: the same seed gives the same dance")
     d.add_argument("--force", action="store_true", help="replace an existing output file")
     d.add_argument("--json", action="store_true", help="end with one JSON line of results")
     d.set_defaults(func=cmd_demo)
@@ -67,9 +67,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     model = DanceModel.load(asset_path("demo_dance.pt"))
     seed = model.seed
     assert seed is not None
-    gen = DanceGenerator(model, rng=args.seed, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
+    gen = DanceGenerator(model, rng=args.rng, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
     frames = gen.generate(args.frames)
-    take = seed.like(frames, "demo take")
+    take = seed.like(frames, source="demo take")
     progress, close = count_bar(args.frames, f"writing {out.name}")
     try:
         path = export_motion(take, out, overwrite=args.force, progress=progress)

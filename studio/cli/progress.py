@@ -7,12 +7,9 @@ from collections.abc import Callable
 
 from tqdm import tqdm
 
-from engine.core.training import TrainEvent
+from engine.core.training import NEGATIVE_LOSS_NOTE, TrainEvent
 
-NEGATIVE_LOSS_NOTE = (
-    "Loss is the negative log-likelihood per number (nats). Below zero is normal: a continuous "
-    "density can exceed 1 where the model is confident, so -log p goes negative as the fit sharpens."
-)
+__all__ = ["NEGATIVE_LOSS_NOTE", "count_bar", "training_bar"]
 
 
 def training_bar(enabled: bool = True) -> tuple[Callable[[TrainEvent], None], Callable[[], None]]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, check_writable
+from engine.sketch.knobs import DRAWING
+
+from .knobs import add_knob
+from .progress import training_bar
 
 OUTPUT_TYPES = (".npz", ".svg", ".png")
 
@@ -21,31 +24,6 @@ def _check_out(path: str, force: bool) -> Path:
     return check_writable(p, force)
 
 
-def _progress(enabled: bool):
-    """A tqdm bar on stderr fed by training events; returns (callback, close)."""
-    from tqdm import tqdm
-
-    bar = tqdm(total=1000, file=sys.stderr, disable=not enabled, unit="‰", dynamic_ncols=True,
-               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
-    warnings: list[str] = []
-
-    def on_event(e) -> None:
-        if e.kind == "warning":
-            warnings.append(e.message)
-            bar.write(f"choreo: warning: {e.message}", file=sys.stderr)
-            return
-        if e.kind in ("progress", "validation"):
-            bar.n = int(e.fraction * 1000)
-            post = {"step": e.step}
-            if e.train_loss is not None:
-                post["loss"] = f"{e.train_loss:.3f}"
-            if e.val_loss is not None:
-                post["val"] = f"{e.val_loss:.3f}"
-            bar.set_postfix(post, refresh=True)
-
-    return on_event, bar.close
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
     from engine.sketch.model import SketchConfig
@@ -55,16 +33,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) == (not args.demo):
         raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
     check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
-    data = synthetic_sketches(2000, seed=args.seed) if args.demo else args.data
+    data = synthetic_sketches(2000, rng=args.rng) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
     model_config = SketchConfig(**{**asdict(SketchConfig()), **overrides})
-    tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "seed": args.seed}
+    tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "rng": args.rng}
     if args.batch:
         tc["batch"] = args.batch
     if args.minutes is None and args.epochs is None:
         tc["minutes"] = 4.0
-    on_event, close = _progress(not args.quiet)
+    on_event, close = training_bar(enabled=not args.quiet)
     try:
         result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
                               on_event=on_event, resume=args.resume)
@@ -94,7 +72,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     model = load_sketch_model(args.model)
     if args.size is not None and not model.config.size_input:
         raise ChoreoError("this model was trained without drawing sizes: --size needs a newer model", args.model)
-    sketches, ended = sample(model, args.n, temperature=args.temperature, greedy=args.greedy, seed=args.seed,
+    sketches, ended = sample(model, args.n, temperature=args.temperature, greedy=args.greedy, rng=args.rng,
                              size=args.size, return_ended=True)
     save_sketches(out, sketches, overwrite=args.force)
     info = {"sketches": len(sketches), "ended": int(sum(ended)), "out": str(out)}
@@ -120,7 +98,7 @@ def cmd_complete(args: argparse.Namespace) -> int:
     prefix = items[args.index]
     if args.points is not None:
         prefix = prefix[: max(1, args.points)]
-    endings = complete(model, prefix, args.n, temperature=args.temperature, seed=args.seed)
+    endings = complete(model, prefix, args.n, temperature=args.temperature, rng=args.rng)
     save_sketches(out, endings, overwrite=args.force)
     info = {"endings": len(endings), "prefix_points": len(prefix), "out": str(out)}
     text = f"wrote {len(endings)} endings of a {len(prefix)}-point start to {out}"
@@ -168,7 +146,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         t.add_argument("--" + name.replace("_", "-"), type=int, default=None,
                        help=f"model size (default {getattr(SketchConfig(), name)})")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights and batches")
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
@@ -177,9 +155,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = ss.add_parser("generate", help="sample sketches from a model")
     g.add_argument("model", help="sketch checkpoint (.pt)")
     g.add_argument("--n", type=int, default=16, help="number of sketches")
-    g.add_argument("--temperature", type=float, default=0.4)
+    add_knob(g, DRAWING["temperature"])
     g.add_argument("--greedy", action="store_true", help="most likely component and pen state every step")
-    g.add_argument("--seed", type=int, default=0)
+    add_knob(g, DRAWING["rng"])
     g.add_argument("--size", type=float, nargs=2, metavar=("W", "H"), default=None,
                    help="width and height to aim for, in the data's units (default: sizes of training drawings)")
     g.add_argument("--out", required=True, help=".npz (stroke-3), .svg or .png (grid)")
@@ -193,9 +171,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--index", type=int, default=0, help="which sketch of the file (default the first)")
     c.add_argument("--split", default=None, help="split of a Sketch-RNN .npz (default train or the only one)")
     c.add_argument("--points", type=int, default=None, help="use only the first P points as the start")
-    c.add_argument("--n", type=int, default=4, help="number of endings")
-    c.add_argument("--temperature", type=float, default=0.4)
-    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--n", type=int, default=DRAWING["endings"].default, help="number of endings")
+    add_knob(c, DRAWING["temperature"])
+    add_knob(c, DRAWING["rng"])
     c.add_argument("--out", required=True, help=".npz, .svg or .png")
     c.add_argument("--force", action="store_true", help="replace an existing --out file")
     c.add_argument("--json", action="store_true")

@@ -16,7 +16,7 @@ from engine.dance.generation import DanceGenerator
 from engine.dance.motion import LOADABLE, load_motion
 from engine.dance.osc import ADDRESS, DEFAULT_HOST, DEFAULT_PORT, OscSender, StreamResult, parse_target, stream_frames
 
-from .dance import add_generation_arguments, generator_from_args
+from .dance import add_generation_args, generator_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=f"Send one OSC message per frame at the take's fps to HOST:PORT: address {ADDRESS}, "
                     "arguments frame index (int), time in seconds (float), then joints x 3 floats (x, y, z "
                     "of each joint). MODEL may also be a clip or take file (.npy .bvh .c3d ...), sent once.")
-    add_generation_arguments(s)
+    add_generation_args(s, take_length=False)
     s.add_argument("--osc", default=f"{DEFAULT_HOST}:{DEFAULT_PORT}", metavar="HOST:PORT",
                    help=f"where to send (default {DEFAULT_HOST}:{DEFAULT_PORT})")
     s.add_argument("--seconds", type=float, help="how long to stream (default: until Ctrl-C; a file: its length)")

@@ -1,8 +1,8 @@
 """Sketch tab: draw with the mouse, let a Sketch-RNN finish the drawing several ways, export SVG/PNG.
 
-The model calls go through :class:`SketchAdapter` (``engine.sketch``: ``complete``,
-``sample``, ``train_sketch``, ``save_sketches``); sampling runs on a background
-thread, training on an engine ``Worker`` with ``train_fn=train_sketch``.
+The drawing and the model live in an engine :class:`SketchDrawing` (the notebook uses the
+same one); this tab only records the mouse into it and shows what comes back. Sampling runs
+on a background thread, training on an engine ``Worker`` with ``train_fn=train_sketch``.
 """
 
 from __future__ import annotations
@@ -23,44 +23,17 @@ from PyQt6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.core.errors import ChoreoError
 from engine.dance.render import PALETTE
+from engine.sketch.drawing import SketchDrawing
+from engine.sketch.knobs import DRAWING
 
 from .bridge import BackgroundJob, SessionBridge
-from .controls import LogSlider
-
-DRAWING_SIZE = 200.0  # bounding-box diagonal (data units) a user drawing is scaled to, when the model cannot say
-
-
-def points_to_stroke3(strokes: list[list[tuple[float, float]]], step: float, size: float = DRAWING_SIZE,
-                      integer: bool = True) -> np.ndarray:
-    """Mouse strokes (absolute pixels) to stroke-3 rows: resampled every ``step`` units, scaled to ``size``."""
-    strokes = [np.asarray(s, np.float64) for s in strokes if len(s)]
-    if not strokes:
-        return np.zeros((0, 3), np.int16 if integer else np.float32)
-    allp = np.concatenate(strokes)
-    diag = float(np.linalg.norm(allp.max(0) - allp.min(0))) or 1.0
-    k = size / diag
-    rows, last = [], allp.min(0) * k + (allp.max(0) - allp.min(0)) * k / 2  # origin: drawing centre
-    for s in strokes:
-        s = s * k
-        pts = [s[0]]
-        for p in s[1:]:
-            if np.linalg.norm(p - pts[-1]) >= step:
-                pts.append(p)
-        if len(s) > 1 and np.linalg.norm(s[-1] - pts[-1]) > step / 3:
-            pts.append(s[-1])
-        for i, p in enumerate(pts):
-            q = np.round(p) if integer else p
-            rows.append([q[0] - last[0], q[1] - last[1], 1.0 if i == len(pts) - 1 else 0.0])
-            last = q
-    out = np.asarray(rows)
-    return out.astype(np.int16) if integer else out.astype(np.float32)
+from .knobs import KnobEditor
 
 
 def _qcolor(i: int) -> QColor:
@@ -68,33 +41,38 @@ def _qcolor(i: int) -> QColor:
 
 
 class SketchPad(QWidget):
-    """A white canvas recording mouse strokes."""
+    """A white canvas recording mouse strokes into a :class:`SketchDrawing`."""
 
     changed = pyqtSignal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, drawing: SketchDrawing, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.strokes: list[list[tuple[float, float]]] = []
+        self.drawing = drawing
         self.setMinimumSize(320, 320)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw here with the mouse (several strokes are fine), then press Finish")
 
+    @property
+    def strokes(self) -> list[list[tuple[float, float]]]:
+        """The strokes drawn so far (absolute widget pixels)."""
+        return self.drawing.strokes
+
     def clear(self) -> None:
         """Erase the drawing."""
-        self.strokes = []
+        self.drawing.clear()
         self.update()
         self.changed.emit()
 
     def mousePressEvent(self, e: QMouseEvent) -> None:
         """Start a stroke."""
         if e.button() == Qt.MouseButton.LeftButton:
-            self.strokes.append([(e.position().x(), e.position().y())])
+            self.drawing.add_stroke([(e.position().x(), e.position().y())])
             self.update()
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:
         """Extend the stroke."""
         if e.buttons() & Qt.MouseButton.LeftButton and self.strokes:
-            self.strokes[-1].append((e.position().x(), e.position().y()))
+            self.drawing.extend(e.position().x(), e.position().y())
             self.update()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:
@@ -167,99 +145,23 @@ class SketchView(QWidget):
         p.end()
 
 
-class SketchAdapter:
-    """The few engine calls the tab needs, in one place (model loading, sampling, training)."""
-
-    def __init__(self) -> None:
-        self.model: Any = None
-        self.source = ""
-
-    @property
-    def ready(self) -> bool:
-        """True when a model is loaded."""
-        return self.model is not None
-
-    def load(self, path: str | Path) -> None:
-        """Load a sketch checkpoint (raises ChoreoError)."""
-        from engine.sketch import load_sketch_model
-
-        self.model = load_sketch_model(path)
-        self.source = Path(path).name
-
-    def load_shipped(self) -> bool:
-        """Load ``assets/demo_sketch.pt`` when it exists."""
-        from engine.core.assets import asset_path
-
-        try:
-            self.load(asset_path("demo_sketch.pt"))
-        except ChoreoError:
-            return False
-        return True
-
-    def step(self) -> float:
-        """Resampling step for user drawings, in data units (the data's offset spread)."""
-        return float(getattr(self.model, "scale", 30.0)) * 0.9
-
-    def drawing_size(self) -> float:
-        """Bounding-box diagonal (data units) of a typical training drawing: user drawings are scaled to it."""
-        sizes = getattr(self.model, "sizes", None)
-        if sizes is None or not getattr(self.model.config, "size_input", False):
-            return DRAWING_SIZE
-        return float(np.median(np.hypot(*(sizes.numpy() * self.model.scale).T)))
-
-    def complete(self, prefix: np.ndarray, n: int, temperature: float, seed: int) -> list[np.ndarray]:
-        """``n`` endings of ``prefix`` (stroke-3)."""
-        from engine.sketch import complete
-
-        return complete(self.model, prefix, n=n, temperature=temperature, seed=seed)
-
-    def sample(self, n: int, temperature: float, seed: int) -> list[np.ndarray]:
-        """``n`` drawings from scratch."""
-        from engine.sketch import sample
-
-        return sample(self.model, n, temperature=temperature, seed=seed)
-
-    def start_demo_training(self, worker: Any, minutes: float, out: Path) -> None:
-        """Train a small model on the procedural demo shapes on ``worker`` (an engine Worker)."""
-        from engine.sketch import SketchConfig, sketch_train_config, synthetic_sketches, train_sketch
-
-        worker.start_training(synthetic_sketches(2000, seed=0),
-                              model_config=SketchConfig(enc_hidden=64, dec_hidden=128, z_size=32, mixtures=10),
-                              config=sketch_train_config(minutes=minutes, batch=32), out=out, train_fn=train_sketch)
-
-    @staticmethod
-    def save(path: str | Path, sketches: list[np.ndarray], overwrite: bool) -> Path:
-        """Write the drawings as SVG or PNG (a grid)."""
-        from engine.sketch import save_sketches
-
-        return save_sketches(path, sketches, overwrite=overwrite)
-
-
 class SketchTab(QWidget):
     """Drawing pad, endings side by side, temperature, from-scratch sampling, export."""
 
     error = pyqtSignal(str)
     message = pyqtSignal(str)
-    MAX_ENDINGS = 6
+    MAX_ENDINGS = int(DRAWING["endings"].hi)
 
     def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.adapter = SketchAdapter()
+        self.drawing = SketchDrawing()
         self._worker: Any = None
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._jobs: list[BackgroundJob] = []
         self.results: list[np.ndarray] = []
-        self.pad = SketchPad()
-        self.temperature = LogSlider(0.05, 2.0, 0.4)
-        self.temperature.setToolTip("Low = tidy, typical shapes; high = freer, wobblier, surprising endings")
-        self.endings = QSpinBox()
-        self.endings.setRange(1, self.MAX_ENDINGS)
-        self.endings.setValue(4)
-        self.endings.setToolTip("How many different endings to draw side by side")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Random seed: same seed, same endings")
+        self.pad = SketchPad(self.drawing)
+        self.temperature, self.endings, self.rng = (KnobEditor(DRAWING[n]) for n in ("temperature", "endings", "rng"))
         self.finish_btn = QPushButton("Finish my drawing")
         self.scratch_btn = QPushButton("Draw from scratch")
         self.clear_btn = QPushButton("Clear")
@@ -282,9 +184,8 @@ class SketchTab(QWidget):
         self.results_label.setStyleSheet("color: #8a90a0;")
 
         form = QFormLayout()
-        form.addRow("Temperature", self.temperature)
-        form.addRow("Endings", self.endings)
-        form.addRow("Seed", self.seed)
+        for editor in (self.temperature, self.endings, self.rng):
+            form.addRow(editor.knob.label, editor)
         side = QVBoxLayout()
         side.addWidget(self.model_label)
         side.addWidget(self.load_btn)
@@ -311,15 +212,15 @@ class SketchTab(QWidget):
         self.export_btn.clicked.connect(self.export_dialog)
         self.load_btn.clicked.connect(self.load_dialog)
         self.train_btn.clicked.connect(self.train_demo)
-        self.adapter.load_shipped()
+        self.drawing.load_shipped()
         self._sync()
 
     # -- state ---------------------------------------------------------------------
 
     def _sync(self) -> None:
-        ready = self.adapter.ready
+        ready = self.drawing.ready
         training = self._worker is not None and self._worker.training_active
-        self.model_label.setText(f"Model: {self.adapter.source}" if ready else
+        self.model_label.setText(f"Model: {self.drawing.source}" if ready else
                                  "No sketch model yet: load one, or train the demo model on shapes.")
         for b in (self.finish_btn, self.scratch_btn):
             b.setEnabled(ready and not self.busy)
@@ -335,7 +236,7 @@ class SketchTab(QWidget):
     def load_model(self, path: str | Path) -> None:
         """Load a sketch checkpoint; errors become a message."""
         try:
-            self.adapter.load(path)
+            self.drawing.load(path)
             self.message.emit(f"Loaded sketch model {path}")
         except ChoreoError as err:
             self.error.emit(str(err))
@@ -348,11 +249,6 @@ class SketchTab(QWidget):
             self.load_model(path)
 
     # -- drawing -------------------------------------------------------------------
-
-    def prefix(self) -> np.ndarray:
-        """The user's drawing as stroke-3 in the model's data units."""
-        integer = bool(getattr(self.adapter.model, "integer_units", True))
-        return points_to_stroke3(self.pad.strokes, self.adapter.step(), self.adapter.drawing_size(), integer)
 
     def _run(self, fn: Callable[[], list[np.ndarray]], prefix_len: int) -> BackgroundJob:
         job = BackgroundJob(fn, name="choreo-sketch", parent=self)
@@ -368,18 +264,16 @@ class SketchTab(QWidget):
 
     def finish(self) -> BackgroundJob | None:
         """Let the model finish the drawing several ways."""
-        prefix = self.prefix()
-        if len(prefix) == 0:
+        if self.drawing.empty:
             self.error.emit("Draw something first (or press Draw from scratch)")
             return None
-        prefix[-1, 2] = 0  # the pen is still down: the model continues the last stroke
-        n, t, seed = self.endings.value(), self.temperature.value(), self.seed.value()
-        return self._run(lambda: self.adapter.complete(prefix, n, t, seed), len(prefix))
+        n, t, rng = self.endings.value(), self.temperature.value(), self.rng.value()
+        return self._run(lambda: self.drawing.finish(n, t, rng), len(self.drawing.prefix()))
 
     def from_scratch(self) -> BackgroundJob | None:
         """Draw new sketches with no prefix."""
-        n, t, seed = self.endings.value(), self.temperature.value(), self.seed.value()
-        return self._run(lambda: self.adapter.sample(n, t, seed), 0)
+        n, t, rng = self.endings.value(), self.temperature.value(), self.rng.value()
+        return self._run(lambda: self.drawing.from_scratch(n, t, rng), 0)
 
     def _show(self, sketches: list[np.ndarray], prefix_len: int) -> None:
         self.results = list(sketches)
@@ -394,6 +288,7 @@ class SketchTab(QWidget):
     def train_demo(self, minutes: float = 2.0) -> None:
         """Train a small sketch model on the demo shapes in the background."""
         from engine.session.worker import Worker
+        from engine.sketch import SketchConfig, sketch_train_config, synthetic_sketches, train_sketch
 
         if self._worker is None:
             self._worker = Worker(device="cpu")
@@ -403,7 +298,11 @@ class SketchTab(QWidget):
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="choreo-sketch-")
         try:
-            self.adapter.start_demo_training(self._worker, minutes, Path(self._tmp.name) / "sketch.pt")
+            self._worker.start_training(
+                synthetic_sketches(2000, rng=0),
+                model_config=SketchConfig(enc_hidden=64, dec_hidden=128, z_size=32, mixtures=10),
+                config=sketch_train_config(minutes=minutes, batch=32), out=Path(self._tmp.name) / "sketch.pt",
+                train_fn=train_sketch)
         except ChoreoError as err:
             self.error.emit(str(err))
         self.train_progress.setValue(0)
@@ -419,8 +318,7 @@ class SketchTab(QWidget):
     def _train_done(self, result: Any) -> None:
         self.train_progress.hide()
         if result.model is not None and result.steps > 0:
-            self.adapter.model = result.model.eval()
-            self.adapter.source = f"demo shapes, trained here ({result.steps} steps)"
+            self.drawing.use(result.model, f"demo shapes, trained here ({result.steps} steps)")
             self.message.emit(f"Sketch model trained ({result.stopped}, {result.steps} steps)")
         self._sync()
 
@@ -428,14 +326,14 @@ class SketchTab(QWidget):
 
     def export_dialog(self) -> None:
         """Save the endings (or the drawing) as SVG or PNG; Qt's dialog asks before replacing."""
-        sketches = self.results or ([self.prefix()] if self.pad.strokes else [])
+        sketches = self.results or ([self.drawing.prefix()] if not self.drawing.empty else [])
         if not sketches:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export sketches", "sketches.svg", "SVG (*.svg);;PNG (*.png)")
         if not path:
             return
         try:
-            self.adapter.save(path, sketches, overwrite=True)
+            self.drawing.export(path, sketches, overwrite=True)
             self.message.emit(f"Exported {len(sketches)} sketches to {path}")
         except ChoreoError as err:
             self.error.emit(str(err))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
-    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -18,26 +17,19 @@ from PyQt6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.core.errors import ChoreoError
-from engine.core.training import TrainConfig, TrainResult
+from engine.core.training import NEGATIVE_LOSS_NOTE, TrainConfig, TrainResult, format_eta
+from engine.dance.knobs import TRAINING
 from engine.dance.model import DanceConfig
 from engine.session import LossHistory, Session, TrainingProgress
 
-NEGATIVE_LOSS = ("Loss is the negative log-likelihood of each pose under the model's mixture: lower is better, "
-                 "and it goes below zero once the model predicts poses sharply (a density can exceed 1).")
+from .knobs import KnobEditor
 
-
-def format_eta(seconds: float | None) -> str:
-    """``"1 min 05 s left"`` style text."""
-    if seconds is None:
-        return ""
-    s = max(0, round(seconds))
-    return f"{s // 60} min {s % 60:02d} s left" if s >= 60 else f"{s} s left"
+SETTINGS = ("minutes", "hidden", "layers", "mixtures", "batch", "seq_len")
 
 
 class TrainingPanel(QWidget):
@@ -49,26 +41,14 @@ class TrainingPanel(QWidget):
     def __init__(self, session: Session, bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.minutes = QDoubleSpinBox()
-        self.minutes.setRange(0.02, 600.0)
-        self.minutes.setDecimals(2)
-        self.minutes.setValue(3.0)
-        self.minutes.setSuffix(" min")
-        self.minutes.setToolTip("Time budget: training stops after this long (or earlier when it stops improving)")
-        self.hidden = self._spin(8, 2048, 256, "LSTM units per layer: more = more capacity, slower")
-        self.layers = self._spin(1, 6, 3, "Stacked LSTM layers")
-        self.mixtures = self._spin(1, 32, 8, "Gaussian modes in the mixture head: how many distinct "
-                                             "next moves the model can keep in mind")
-        self.batch = self._spin(1, 1024, 64, "Training crops per step")
-        self.seq_len = self._spin(8, 2048, 128, "Frames per training crop")
-
+        self.editors = {name: KnobEditor(TRAINING[name]) for name in SETTINGS}
+        for name, editor in self.editors.items():
+            setattr(self, name, editor)
         settings = QGroupBox("Model and budget")
         grid = QGridLayout(settings)
-        for i, (label, w) in enumerate((("Budget", self.minutes), ("Hidden", self.hidden),
-                                        ("Layers", self.layers), ("Mixtures", self.mixtures),
-                                        ("Batch", self.batch), ("Crop frames", self.seq_len))):
-            grid.addWidget(QLabel(label), i // 2, (i % 2) * 2)
-            grid.addWidget(w, i // 2, (i % 2) * 2 + 1)
+        for i, name in enumerate(SETTINGS):
+            grid.addWidget(QLabel(TRAINING[name].label), i // 2, (i % 2) * 2)
+            grid.addWidget(self.editors[name], i // 2, (i % 2) * 2 + 1)
 
         self.train_btn = QPushButton("Train")
         self.train_btn.setToolTip("Train a new model on the loaded clips, in the background")
@@ -102,7 +82,7 @@ class TrainingPanel(QWidget):
                                         symbol="o", symbolSize=5, symbolBrush=(80, 160, 245))
         zero = pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen((120, 120, 130), style=pg.QtCore.Qt.PenStyle.DashLine))
         self.plot.addItem(zero)
-        note = QLabel(NEGATIVE_LOSS)
+        note = QLabel(NEGATIVE_LOSS_NOTE)
         note.setWordWrap(True)
         note.setStyleSheet("color: #7a8090; font-size: 11px;")
 
@@ -129,20 +109,11 @@ class TrainingPanel(QWidget):
         self._sync_model()
         self._show_status(session.training_status)
 
-    @staticmethod
-    def _spin(lo: int, hi: int, value: int, tip: str) -> QSpinBox:
-        w = QSpinBox()
-        w.setRange(lo, hi)
-        w.setValue(value)
-        w.setToolTip(tip)
-        return w
-
     def _sync_model(self) -> None:
         cfg = self.session.model_config
         if cfg is not None and self.session.training_status == "idle":
-            self.hidden.setValue(cfg.hidden)
-            self.layers.setValue(cfg.layers)
-            self.mixtures.setValue(cfg.mixtures)
+            for name in ("hidden", "layers", "mixtures"):
+                self.editors[name].set_value(getattr(cfg, name))
         self._show_status(self.session.training_status)
 
     def model_config(self) -> DanceConfig:
@@ -155,6 +126,8 @@ class TrainingPanel(QWidget):
 
     def start(self, resume: bool = False) -> None:
         """Start (or resume) training; problems become a message."""
+        for editor in self.editors.values():
+            editor.commit()
         try:
             self.session.start_training(config=self.train_config(),
                                         model_config=None if resume else self.model_config(),
@@ -170,8 +143,8 @@ class TrainingPanel(QWidget):
         self.cancel_btn.setEnabled(status == "training")
         self.save_btn.setEnabled(not busy and self.session.model_checkpoint is not None)
         self.load_btn.setEnabled(not busy)
-        for w in (self.hidden, self.layers, self.mixtures, self.batch, self.seq_len, self.minutes):
-            w.setEnabled(not busy)
+        for editor in self.editors.values():
+            editor.setEnabled(not busy)
         if status == "cancelling":
             self.progress.setFormat("stopping after this step…")
         elif status == "idle" and not has_data:

@@ -45,6 +45,8 @@ class MainWindow(QMainWindow):
         self._close_choice: str | None = None
         self._gen_clock: dict[int, tuple[float, int]] = {}
         self._autoplay_take = False
+        self._shown_take: Any = None  # the Take on the stage (its latest published value)
+        self._take_buffer: np.ndarray | None = None  # the stage draws from this, filled as frames arrive
 
         self.stage = StageView()
         self.timeline = Timeline()
@@ -218,12 +220,25 @@ class MainWindow(QMainWindow):
         return take, min(n, max(2, take.params.look_back + 1))
 
     def _show_take(self) -> None:
+        """Show the current take; the same take republished with more frames only fills in frames."""
         take, start = self._take_start()
         m = self.session.motion
+        shown = self._shown_take
+        if take is not None and shown is not None and take.id == shown.id:
+            self._shown_take = take
+            self._take_buffer[:, : take.frames_ready] = take.positions
+            self.stage.update_take_ready(take.frames_ready)
+            return
+        self._shown_take = take
         if take is None:
+            self._take_buffer = None
             self.stage.set_take(None, 0, 0)
         else:
-            self.stage.set_take(take.positions, take.frames_ready, start)
+            # the stage draws from a buffer of the take's full length, filled in as frames arrive
+            self._take_buffer = np.zeros((take.params.variations, take.params.frames, *take.positions.shape[2:]),
+                                         np.float32)
+            self._take_buffer[:, : take.frames_ready] = take.positions
+            self.stage.set_take(self._take_buffer, take.frames_ready, start)
             self._autoplay_take = not take.live and take.frames_ready == 0
         self._update_timeline()
         if take is not None and self._autoplay_take and take.frames_ready == 0:
@@ -240,7 +255,7 @@ class MainWindow(QMainWindow):
         if take is None:
             self.timeline.set_regions(n, 0, 0, 0)
         else:
-            self.timeline.set_regions(n, start, take.positions.shape[1], take.frames_ready)
+            self.timeline.set_regions(n, start, take.params.frames, take.frames_ready)
 
     def _on_take_frames(self, tf: TakeFrames) -> None:
         first = self._gen_clock.setdefault(tf.take_id, (tf.t, tf.start))
@@ -256,7 +271,7 @@ class MainWindow(QMainWindow):
         self.stage.update_take_ready(take.frames_ready)
         _, start = self._take_start()
         self.timeline.set_regions(self.session.motion.n_frames if self.session.motion else 0, start,
-                                  take.positions.shape[1], take.frames_ready)
+                                  take.params.frames, take.frames_ready)
         if self._autoplay_take and not self.timeline.playing:
             self._autoplay_take = False
             self.timeline.play()
@@ -352,7 +367,7 @@ class MainWindow(QMainWindow):
             self.show_message(f"Loaded dance model {path.name}")
         except ChoreoError as err:
             try:  # maybe a sketch model
-                self.sketch.adapter.load(path)
+                self.sketch.drawing.load(path)
             except ChoreoError:
                 self.show_error(str(err))
                 return

@@ -97,7 +97,7 @@ def test_take_without_rig_onto_a_skeleton_file(tmp_path, shared_data):
 
 def test_marker_clip_gets_a_built_hierarchy_and_comes_back_exactly(tmp_path):
     """No BVH behind it (C3D markers, Z up): a skeleton from the bones, Y up, every marker by name."""
-    d = synthetic_dancer(frames=120, fps=60.0, seed=3)
+    d = synthetic_dancer(frames=120, fps=60.0, rng=3)
     zup = (d.positions.astype(np.float64) @ np.linalg.inv(up_to_y("z")).T).astype(np.float32)
     names = [f"Dancer:M{i}" for i in range(d.n_joints)]
     m = Motion(zup, fps=60.0, joint_names=names, up_axis="z")
@@ -161,7 +161,7 @@ def test_one_child_joints_get_no_twist_relative_to_rest():
 
 
 def test_bvh_export_writes_each_variation_and_refuses_to_replace(tmp_path):
-    d = synthetic_dancer(frames=30, fps=30.0, seed=0)
+    d = synthetic_dancer(frames=30, fps=30.0, rng=0)
     takes = [d, d.like(d.positions + 0.1, "moved")]
     paths = export_motion(takes, tmp_path / "v.bvh")
     assert [p.name for p in paths] == ["v_v0.bvh", "v_v1.bvh"]

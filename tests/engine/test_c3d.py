@@ -18,7 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No analog data found")  # the c3
 @pytest.fixture(scope="module")
 def dancer_mm() -> np.ndarray:
     """(120, 23, 3) millimetres: one second of the synthetic dancer at 120 fps."""
-    return synthetic_dancer(frames=120, fps=120.0, seed=1).positions.astype(np.float64) * 1000.0
+    return synthetic_dancer(frames=120, fps=120.0, rng=1).positions.astype(np.float64) * 1000.0
 
 
 def test_round_trip_float_data_gives_the_same_markers(tmp_path, c3d_file, dancer_mm):

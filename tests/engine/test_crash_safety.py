@@ -38,7 +38,7 @@ from engine.dance.synthetic import synthetic_dancer
 from engine.dance.task import DanceTask
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
+TINY = DanceConfig(hidden=16, layers=1, mixtures=2)  # also spelled out in TRAINER, which runs in a subprocess
 
 TRAINER = textwrap.dedent('''
     """Train a tiny dance model, printing start/checkpoint events as JSON lines (a test helper)."""
@@ -54,7 +54,7 @@ TRAINER = textwrap.dedent('''
         if e.kind in ("start", "checkpoint"):
             print(json.dumps({"kind": e.kind, "step": e.step}), flush=True)
 
-    train(synthetic_dancer(frames=600, fps=30.0, seed=0), out,
+    train(synthetic_dancer(frames=600, fps=30.0, rng=0), out,
           model_config=DanceConfig(hidden=16, layers=1, mixtures=2),
           config=TrainConfig(minutes=1, batch=4, seq_len=16, val_every=5, checkpoint_every_s=0.2,
                              patience=10**6, device="cpu", precision="fp32"),  # runs until killed
@@ -113,7 +113,6 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     last = tmp_path / "m.last.pt"
     rng = random.Random(8)
     previous_step = 0
-    previous_adam: dict | None = None
     for round_ in range(3):
         start_step, _ = _run_and_kill(script, out, last if round_ else None, rng)
         if round_:
@@ -123,14 +122,14 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         model = DanceModel.load(last)  # the sampling path loads it too
         assert model.codec is not None and model.checkpoint_info["step"] == payload["step"]
         step = int(payload["step"])
-        assert step >= previous_step
+        # every round saw a checkpoint written after it started, so it saved progress
+        assert step > previous_step
         # optimizer state, step count and history were saved together
         assert _adam_steps(payload) == {step}
         assert len(payload["history"]["train"]) == step
-        if previous_adam is not None and step > previous_step:
-            # the resumed run continued the saved Adam moments rather than starting fresh
-            assert min(_adam_steps(payload)) > previous_step
-        previous_step, previous_adam = step, payload["optimizer"]
+        # a resumed run continued the saved Adam moments (their step count) rather than starting fresh
+        assert min(_adam_steps(payload)) > previous_step
+        previous_step = step
         for tmp in _temps(tmp_path):  # a kill during a write may orphan a temp file: it must not matter
             tmp.unlink()
     assert out.exists() and DanceModel.load(out).codec is not None
@@ -138,7 +137,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
 
 
 def _write_data(path: Path) -> None:
-    np.save(path, synthetic_dancer(frames=600, fps=30.0, seed=0).positions)
+    np.save(path, synthetic_dancer(frames=600, fps=30.0, rng=0).positions)
 
 
 @pytest.mark.slow
@@ -196,7 +195,7 @@ def test_full_disk_during_training(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     out = tmp_path / "m.pt"
     calls = _disk_full_after(monkeypatch, ok_calls=2)
     with pytest.raises(ChoreoError, match="No space left"):
-        train(synthetic_dancer(frames=300, fps=30.0, seed=0), out, model_config=TINY,
+        train(synthetic_dancer(frames=300, fps=30.0, rng=0), out, model_config=TINY,
               config=TrainConfig(epochs=50, batch=4, seq_len=16, val_every=2, checkpoint_every_s=0.0,
                                  device="cpu", precision="fp32"))
     assert calls[0] == 3
@@ -256,7 +255,7 @@ def test_nan_batch_rolls_back_and_continues(tmp_path: Path, monkeypatch: pytest.
     tried: list[int] = []
     _inject_nan(monkeypatch, lambda step: step == 7 and (tried.append(step) or len(tried) == 1))
     events = []
-    result = train(synthetic_dancer(frames=300, fps=30.0, seed=0), tmp_path / "m.pt", model_config=TINY,
+    result = train(synthetic_dancer(frames=300, fps=30.0, rng=0), tmp_path / "m.pt", model_config=TINY,
                    config=TrainConfig(epochs=3, batch=4, seq_len=16, val_every=5, device="cpu", precision="fp32"),
                    on_event=events.append)
     warnings = [e for e in events if e.kind == "warning"]
@@ -271,7 +270,7 @@ def test_persistent_nan_stops_with_best_checkpoint_intact(tmp_path: Path,
     out = tmp_path / "m.pt"
     _inject_nan(monkeypatch, lambda step: step >= 12)
     events = []
-    result = train(synthetic_dancer(frames=300, fps=30.0, seed=0), out, model_config=TINY,
+    result = train(synthetic_dancer(frames=300, fps=30.0, rng=0), out, model_config=TINY,
                    config=TrainConfig(epochs=50, batch=4, seq_len=16, val_every=5, nan_retries=3,
                                       device="cpu", precision="fp32"),
                    on_event=events.append)
@@ -286,7 +285,7 @@ def test_persistent_nan_stops_with_best_checkpoint_intact(tmp_path: Path,
 def test_rollback_keeps_step_and_optimizer_consistent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After roll-backs the saved step, Adam's step and the history length still agree (resume stays exact)."""
     _inject_nan(monkeypatch, lambda step: step >= 12)
-    train(synthetic_dancer(frames=300, fps=30.0, seed=0), tmp_path / "m.pt", model_config=TINY,
+    train(synthetic_dancer(frames=300, fps=30.0, rng=0), tmp_path / "m.pt", model_config=TINY,
           config=TrainConfig(epochs=50, batch=4, seq_len=16, val_every=5, nan_retries=3, device="cpu",
                              precision="fp32"))
     payload = read_checkpoint(tmp_path / "m.last.pt", kind="dance")

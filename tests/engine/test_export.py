@@ -20,7 +20,7 @@ from engine.dance.synthetic import synthetic_dancer, synthetic_markers
 
 @pytest.fixture(scope="module")
 def clip() -> Motion:
-    return synthetic_dancer(24, fps=24.0, seed=2)
+    return synthetic_dancer(24, fps=24.0, rng=2)
 
 
 def _figure_bbox(img: np.ndarray) -> tuple[int, int, int, int]:
@@ -33,7 +33,7 @@ def _figure_bbox(img: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def test_render_single_figure_framed() -> None:
-    m = synthetic_dancer(300, seed=0)
+    m = synthetic_dancer(300, rng=0)
     r = FigureRenderer(m, size=(320, 240), counter=False)
     assert r.n_frames == 300
     for i in (0, 150, 299):
@@ -46,8 +46,8 @@ def test_render_single_figure_framed() -> None:
 
 
 def test_render_variations_and_ghost() -> None:
-    takes = [synthetic_dancer(60, seed=s) for s in range(3)]
-    r = FigureRenderer(takes, size=(320, 240), ghost=synthetic_dancer(40, seed=9))
+    takes = [synthetic_dancer(60, rng=s) for s in range(3)]
+    r = FigureRenderer(takes, size=(320, 240), ghost=synthetic_dancer(40, rng=9))
     img = r.render(59)  # the shorter ghost holds its last pose
     assert img.shape == (240, 320, 3)
     colours = {tuple(c) for c in img.reshape(-1, 3)}
@@ -116,7 +116,7 @@ def test_mp4_frames_and_progress(tmp_path, clip: Motion) -> None:
 
 
 def test_gif_frames(tmp_path) -> None:
-    takes = [synthetic_dancer(16, fps=30.0, seed=s) for s in range(2)]
+    takes = [synthetic_dancer(16, fps=30.0, rng=s) for s in range(2)]
     out = export_motion(takes, tmp_path / "a.gif", size=(160, 120))
     with Image.open(out) as im:
         assert im.n_frames == 16
@@ -168,7 +168,7 @@ def test_failed_video_write_keeps_existing_file(tmp_path, clip: Motion, monkeypa
 def test_roundtrip_through_load_motion(tmp_path, suffix: str) -> None:
     from engine.dance.motion import load_motion
 
-    m = synthetic_dancer(90, fps=30.0, seed=4)
+    m = synthetic_dancer(90, fps=30.0, rng=4)
     m.layout = "joints-first"
     out = export_motion(m, tmp_path / f"a{suffix}")
     try:

@@ -136,7 +136,7 @@ def test_cmu_clip_validates_and_renders(tmp_path, shared_data, node, chromium):
 
 def test_marker_clip_in_z_up_metres_validates_and_renders(tmp_path, node, chromium):
     """A C3D-like clip (markers, Z up, no hierarchy): a built skeleton, turned to glTF's Y up."""
-    d = synthetic_dancer(frames=90, fps=30.0, seed=2)
+    d = synthetic_dancer(frames=90, fps=30.0, rng=2)
     zup = d.positions @ np.linalg.inv(up_to_y("z")).T  # the same dancer standing along +Z
     m = Motion(zup.astype(np.float32), fps=30.0, joint_names=[f"M{i}" for i in range(d.n_joints)], up_axis="z")
     glb = export_motion(m, tmp_path / "markers.glb")

@@ -11,7 +11,7 @@ from engine.dance.synthetic import synthetic_dancer
 
 @pytest.fixture(scope="module")
 def clip() -> np.ndarray:
-    return synthetic_dancer(frames=500, seed=2).positions
+    return synthetic_dancer(frames=500, rng=2).positions
 
 
 def test_features_decode_back_to_the_source_coordinates(clip):

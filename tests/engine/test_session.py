@@ -9,34 +9,8 @@ import numpy as np
 import psygnal
 import pytest
 
-from engine import DanceConfig, DanceGenerator, Motion, TrainConfig, train
+from engine import DanceGenerator, Motion
 from engine.core.errors import ChoreoError
-from engine.dance.synthetic import synthetic_dancer
-from engine.session import Session
-
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
-
-
-def tiny_config(**kw) -> TrainConfig:
-    base = dict(batch=8, seq_len=32, val_every=10, device="cpu", precision="fp32", epochs=1)
-    return TrainConfig(**{**base, **kw})
-
-
-@pytest.fixture(scope="module")
-def dancer():
-    return synthetic_dancer(frames=300)
-
-
-@pytest.fixture(scope="module")
-def tiny_model(dancer):
-    return train(dancer, model_config=TINY, config=tiny_config(epochs=2)).model
-
-
-@pytest.fixture
-def session(dancer):
-    with Session(device="cpu") as s:
-        s.load(dancer)
-        yield s
 
 
 def wait_for(pred, timeout=20.0):
@@ -56,8 +30,10 @@ def test_setters_validate_and_emit_only_on_change(session, tiny_model):
     with pytest.raises(ChoreoError, match="temperature"):
         session.temperature = -1
     with pytest.raises(ChoreoError, match="whole number"):
-        session.frames = 2.5
-    with pytest.raises(ChoreoError, match="past the end"):
+        session.rng = 2.5
+    with pytest.raises(ChoreoError, match=r"length must be 0\.1 to 600 s"):
+        session.duration = 0
+    with pytest.raises(ChoreoError, match="playhead must be a frame from 0 to 299"):
         session.playhead = 10_000
     session.load_model(tiny_model)
     session.mixture = 1
@@ -78,11 +54,11 @@ def test_load_sets_motion_skeleton_and_playhead(session, dancer):
     assert session.skeleton.shape == (short.n_joints - 1, 2)
 
 
-def test_training_progress_rises_loss_falls_then_model_generates(session):
+def test_training_progress_rises_loss_falls_then_model_generates(session, tiny_model_config, tiny_train_config):
     progress, status = [], []
     session.events.training_progress.connect(progress.append)
     session.events.training_status.connect(status.append)
-    session.start_training(minutes=0.03, config=tiny_config(patience=1000), model_config=TINY)
+    session.start_training(minutes=0.03, config=tiny_train_config(patience=1000), model_config=tiny_model_config)
     with pytest.raises(ChoreoError, match="already running"):
         session.start_training(epochs=1)
     assert session.wait_idle(60)
@@ -91,34 +67,37 @@ def test_training_progress_rises_loss_falls_then_model_generates(session):
     hist = session.loss_history
     assert hist.train[-1] < hist.train[0] and hist.val
     assert status == ["training", "idle"] and session.model is not None
-    session.frames = 20
+    session.duration = 20 / 30  # seconds: 20 frames of the 30 fps clip
+    assert session.frames == 20
     take = session.generate()
     assert session.wait_idle(10)
+    take = session.take_by_id(take.id)
     assert take.status == "done" and take.frames_ready == 20 and np.isfinite(take.positions).all()
 
 
-def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path):
-    session.start_training(minutes=5, config=tiny_config(), model_config=TINY)
+def test_cancel_mid_run_keeps_a_usable_model(session, tmp_path, tiny_model_config, tiny_train_config):
+    session.start_training(minutes=5, config=tiny_train_config(), model_config=tiny_model_config)
     wait_for(lambda: session.training_progress.step >= 20)
     session.cancel_training()
     assert session.training_status == "cancelling"
     assert session.wait_idle(30)
     assert session.training_status == "idle" and session.last_training.stopped == "cancelled"
-    assert session.model is not None and session.training_progress.fraction == 1.0
-    session.frames = 10
+    assert session.model is not None and session.training_progress.fraction < 1.0  # a cancelled run is not done
+    session.duration = 10 / 30
     take = session.generate()
-    assert session.wait_idle(10) and take.frames_ready == 10
+    assert session.wait_idle(10) and session.take_by_id(take.id).frames_ready == 10
     saved = session.save_model(tmp_path / "m.pt")
-    assert session.load_model(saved).config.hidden == TINY.hidden
+    assert session.load_model(saved).config.hidden == tiny_model_config.hidden
 
 
-def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tiny_model):
+def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tiny_model, tiny_model_config,
+                                                            tiny_train_config):
     errors = []
     session.events.error.connect(errors.append)
     bad = dancer.positions.copy()
     bad[50:60] = np.nan  # corrupted capture
     session.load(Motion(bad, fps=30.0, bones=dancer.bones))
-    session.start_training(config=tiny_config(epochs=0.5), model_config=TINY)
+    session.start_training(config=tiny_train_config(epochs=0.5), model_config=tiny_model_config)
     assert session.wait_idle(30)
     assert len(errors) == 1 and errors[0].job == "training" and "\n" not in errors[0].message
     assert session.training_status == "idle"
@@ -131,14 +110,14 @@ def test_failing_job_reports_error_and_session_stays_usable(session, dancer, tin
     assert session.wait_idle(10)
     assert errors[-1].message == "Unexpected error: RuntimeError: boom"
     session.load_model(tiny_model)
-    session.frames = 5
+    session.duration = 5 / 30
     assert session.generate() and session.wait_idle(10)
     assert session.takes[-1].status == "done" and session.generation_status == "idle"
 
 
 def test_live_temperature_change_streams_frames_with_new_value(session, dancer, tiny_model):
     session.load_model(tiny_model)
-    session.frames, session.seed_frame, session.rng_seed = 30, 100, 3
+    session.duration, session.seed_frame, session.rng = 1.0, 100, 3
     session.live = True
     chunks = []
     session.events.take_frames.connect(chunks.append)
@@ -157,13 +136,14 @@ def test_live_temperature_change_streams_frames_with_new_value(session, dancer, 
 
 def test_superseded_generation_stops(session, tiny_model):
     session.load_model(tiny_model)
-    session.frames = 1_000_000
+    session.duration = 600
     first = session.generate()
-    wait_for(lambda: first.frames_ready > 0)
-    session.frames = 5
+    wait_for(lambda: session.take_by_id(first.id).frames_ready > 0)
+    session.duration = 5 / 30
     second = session.generate()
     assert session.wait_idle(10)
-    assert first.status == "cancelled" and first.frames_ready < 1_000_000
+    first, second = session.take_by_id(first.id), session.take_by_id(second.id)
+    assert first.status == "cancelled" and first.frames_ready < 600 * 30
     assert second.status == "done" and session.current_take == 1
     assert session.generation_status == "idle"
     assert session.select_take(0) is first and session.current_take == 0
@@ -171,9 +151,31 @@ def test_superseded_generation_stops(session, tiny_model):
         session.select_take(5)
 
 
+def test_published_takes_never_change(session, tiny_model):
+    session.load_model(tiny_model)
+    session.duration = 40 / 30
+    seen: list = []
+    session.events.takes.connect(lambda takes: seen.extend(t for t in takes if t.id == takes[-1].id))
+    session.generate()
+    assert session.wait_idle(10)
+    first = list(seen)
+    assert len(first) >= 3 and first[-1].status == "done" and first[-1].frames_ready == 40
+    copies = [(t.frames_ready, t.status, t.positions.copy()) for t in first]
+    for t in first:
+        assert not t.positions.flags.writeable
+        with pytest.raises(ValueError):
+            t.positions[...] = 0
+    session.duration = 5 / 30
+    session.generate()
+    assert session.wait_idle(10)
+    for t, (n, status, pos) in zip(first, copies, strict=True):  # later work changed none of them
+        assert (t.frames_ready, t.status) == (n, status) and np.array_equal(t.positions, pos)
+    assert [t.frames_ready for t in first] == sorted(t.frames_ready for t in first)
+
+
 def test_continue_from_playhead(session, dancer, tiny_model):
     session.load_model(tiny_model)
-    session.frames, session.continue_from_playhead, session.playhead = 5, True, 150
+    session.duration, session.continue_from_playhead, session.playhead = 5 / 30, True, 150
     take = session.generate()
     assert session.wait_idle(10) and take.seed_frame == 150
 
@@ -182,7 +184,7 @@ def test_queued_delivery_and_polling(session, tiny_model):
     session.load_model(tiny_model)
     main_calls, q = [], session.event_queue()
     session.events.take_frames.connect(lambda c: main_calls.append(threading.current_thread()), thread="main")
-    session.frames = 12
+    session.duration = 12 / 30
     session.generate()
     assert session.wait_idle(10)
     assert not main_calls  # queued: nothing ran until the main thread drains the queue
@@ -196,7 +198,7 @@ def test_queued_delivery_and_polling(session, tiny_model):
 
 def test_export_current_take(session, tiny_model, tmp_path):
     session.load_model(tiny_model)
-    session.frames, session.variations = 8, 2
+    session.duration, session.variations = 8 / 30, 2
     session.generate()
     assert session.wait_idle(10)
     paths = session.export(tmp_path / "take.npy")

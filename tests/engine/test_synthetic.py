@@ -13,7 +13,7 @@ from engine.dance.synthetic import synthetic_dancer, synthetic_markers
 
 @pytest.fixture(scope="module")
 def dancer() -> Motion:
-    return synthetic_dancer(900, fps=30.0, seed=0)
+    return synthetic_dancer(900, fps=30.0, rng=0)
 
 
 def test_shape_and_metadata(dancer: Motion) -> None:
@@ -26,16 +26,16 @@ def test_shape_and_metadata(dancer: Motion) -> None:
 
 
 def test_reproducible_from_seed() -> None:
-    a = synthetic_dancer(300, seed=7).positions
-    b = synthetic_dancer(300, seed=7).positions
-    c = synthetic_dancer(300, seed=8).positions
+    a = synthetic_dancer(300, rng=7).positions
+    b = synthetic_dancer(300, rng=7).positions
+    c = synthetic_dancer(300, rng=8).positions
     assert np.array_equal(a, b)
     assert not np.allclose(a, c)
 
 
 @pytest.mark.parametrize("joints", ["full", "compact"])
 def test_bone_lengths_constant(joints: str) -> None:
-    m = synthetic_dancer(600, seed=3, joints=joints)
+    m = synthetic_dancer(600, rng=3, joints=joints)
     p = m.positions.astype(np.float64)
     lengths = np.linalg.norm(p[:, m.bones[:, 0]] - p[:, m.bones[:, 1]], axis=-1)
     assert np.abs(lengths - lengths[0]).max() < 1e-5
@@ -69,11 +69,11 @@ def test_fast() -> None:
 
 
 def test_markers() -> None:
-    m = synthetic_markers(200, fps=30.0, seed=1)
+    m = synthetic_markers(200, fps=30.0, rng=1)
     assert m.positions.shape == (200, 55, 3)
     assert len(m.bones) == 0
     assert np.isfinite(m.positions).all()
-    assert np.array_equal(m.positions, synthetic_markers(200, fps=30.0, seed=1).positions)
+    assert np.array_equal(m.positions, synthetic_markers(200, fps=30.0, rng=1).positions)
     # markers are rigid on their segments: some pairs keep a constant distance
     p = m.positions.astype(np.float64)
     d = np.linalg.norm(p[:, :, None] - p[:, None, :], axis=-1)

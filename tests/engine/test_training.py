@@ -23,7 +23,7 @@ def _config(**kw) -> TrainConfig:
 
 @pytest.fixture(scope="module")
 def dancer():
-    return synthetic_dancer(frames=600, fps=30.0, seed=0)
+    return synthetic_dancer(frames=600, fps=30.0, rng=0)
 
 
 def test_loss_decreases_on_the_synthetic_dancer(dancer):

@@ -8,28 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from engine import DanceConfig, DanceGenerator, TrainConfig, train
+from engine import DanceGenerator
 from engine.core.errors import ChoreoError
-from engine.dance.synthetic import synthetic_dancer
 from engine.session.worker import GenerationParams, GenerationRequest, Worker, error_message
-
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
-
-
-def tiny_config(**kw) -> TrainConfig:
-    """A few-second CPU training budget."""
-    base = dict(batch=8, seq_len=32, val_every=10, device="cpu", precision="fp32", epochs=1)
-    return TrainConfig(**{**base, **kw})
-
-
-@pytest.fixture(scope="module")
-def dancer():
-    return synthetic_dancer(frames=300)
-
-
-@pytest.fixture(scope="module")
-def tiny_model(dancer):
-    return train(dancer, model_config=TINY, config=tiny_config(epochs=2)).model
 
 
 @pytest.fixture
@@ -44,20 +25,20 @@ def test_error_message_is_one_line():
     assert error_message(ValueError("boom\nmore")) == "Unexpected error: ValueError: boom"
 
 
-def test_training_events_and_result(worker, dancer):
+def test_training_events_and_result(worker, dancer, tiny_model_config, tiny_train_config):
     events, results = [], []
     worker.training.connect(events.append)
     worker.training_finished.connect(results.append)
-    worker.start_training(dancer, model_config=TINY, config=tiny_config(epochs=0.5))
+    worker.start_training(dancer, model_config=tiny_model_config, config=tiny_train_config(epochs=0.5))
     with pytest.raises(ChoreoError, match="already running"):
-        worker.start_training(dancer, model_config=TINY, config=tiny_config())
+        worker.start_training(dancer, model_config=tiny_model_config, config=tiny_train_config())
     assert worker.wait_training(30)
     kinds = [e.kind for e in events]
     assert kinds[0] == "start" and kinds[-1] == "done"
     assert len(results) == 1 and results[0].model is not None
 
 
-def test_training_exception_becomes_error_event(worker, dancer):
+def test_training_exception_becomes_error_event(worker, dancer, tiny_model_config, tiny_train_config):
     errors, finished = [], []
     worker.error.connect(errors.append)
     worker.training_finished.connect(finished.append)
@@ -70,7 +51,7 @@ def test_training_exception_becomes_error_event(worker, dancer):
     assert [e.message for e in errors] == ["Unexpected error: RuntimeError: disk on fire"]
     assert errors[0].job == "training" and "Traceback" in errors[0].details
     assert not finished
-    worker.start_training(dancer, model_config=TINY, config=tiny_config(epochs=0.2))  # still usable
+    worker.start_training(dancer, model_config=tiny_model_config, config=tiny_train_config(epochs=0.2))  # still usable
     assert worker.wait_training(30)
     assert finished
 

@@ -8,36 +8,14 @@ import time
 
 import pytest
 
-from engine import DanceConfig, TrainConfig
 from engine.core.errors import ChoreoError
-from engine.dance.synthetic import synthetic_dancer
-from engine.session import Session
 from studio.notebook import StudioWidget
 
-TINY = DanceConfig(hidden=16, layers=1, mixtures=2)
-
-
-def tiny_config(**kw) -> TrainConfig:
-    base = dict(batch=8, seq_len=32, val_every=5, device="cpu", precision="fp32", epochs=1)
-    return TrainConfig(**{**base, **kw})
-
-
-@pytest.fixture(scope="module")
-def dancer():
-    return synthetic_dancer(frames=300, seed=1)
-
 
 @pytest.fixture
-def session(dancer):
-    with Session(device="cpu") as s:
-        s.load(dancer)
-        yield s
-
-
-@pytest.fixture
-def widget(session, tmp_path):
-    w = StudioWidget(session, model_config=TINY, train_config=tiny_config(), train_minutes=0, export_dir=tmp_path,
-                     view_size=(240, 180))
+def widget(session, tmp_path, tiny_model_config, tiny_train_config):
+    w = StudioWidget(session, model_config=tiny_model_config, train_config=tiny_train_config(val_every=5),
+                     train_minutes=0, export_dir=tmp_path, view_size=(240, 180))
     yield w
     w.close()
 
@@ -56,9 +34,9 @@ def until(widget: StudioWidget, pred, timeout: float = 30.0) -> None:
 def test_sliders_write_through_the_session(widget, session):
     widget.temperature.value = 0.55
     widget.sigma_temperature.value = 0.3
-    widget.look_back.value = 12
-    widget.rng_seed.value = 7
-    widget.frames.value = 120
+    widget.look_back.value = 0.4  # seconds: 12 frames of the 30 fps clip
+    widget.rng.value = 7
+    widget.duration.value = 4.0  # 120 frames
     widget.variations.value = 3
     widget.continue_from_playhead.value = True
     widget.mixture.value = "argmax"
@@ -66,31 +44,34 @@ def test_sliders_write_through_the_session(widget, session):
     assert (p.temperature, p.sigma_temperature, p.look_back, p.rng, p.frames, p.variations, p.mixture) == (
         0.55, 0.3, 12, 7, 120, 3, "argmax")
     assert session.continue_from_playhead is True
-    assert widget.show.value == "clip"
-    widget.frame.value = 42  # the scrub slider is the session's playhead in clip view
+    assert widget.stage.show.value == "clip"
+    widget.stage.frame.value = 42  # the scrub slider is the session's playhead in clip view
     assert session.playhead == 42
-    assert "clip frame 43/300" in widget.readout.value
+    assert "clip frame 43/300" in widget.stage.readout.value
 
 
 def test_session_changes_update_the_widget(widget, session, tiny_dance):
     session.temperature = 1.4
-    session.look_back = 5
-    session.frames = 5000  # beyond the slider's range: the range grows
+    session.look_back = 0.5
+    session.duration = 300.0
     session.playhead = 77
-    assert widget.temperature.value == 1.4 and widget.look_back.value == 5
-    assert widget.frames.value == 5000 and widget.frames.max >= 5000
-    assert widget.frame.value == 77 and widget.play.value == 77
+    assert widget.temperature.value == pytest.approx(1.4) and widget.look_back.value == pytest.approx(0.5)
+    assert widget.duration.value == pytest.approx(300.0) and "length 9000 frames" in widget.duration_frames.value
+    session.temperature = 0  # always the likeliest: shown at the slider's floor, kept exactly in the session
+    assert session.temperature == 0 and widget.temperature.value == pytest.approx(0.05)
+    assert widget.stage.frame.value == 77 and widget.stage.play.value == 77
     before = [v for _, v in widget.mixture.options]
     session.load_model(tiny_dance[0])
     assert [v for _, v in widget.mixture.options] == [*before, 0, 1, 2]
+    assert [label for label, _ in widget.mixture.options][-1] == "mode 2"  # the desktop studio's words
     session.mixture = 2
     assert widget.mixture.value == 2
     assert "LSTM 32" in widget.model_label.value
 
 
-def test_refused_values_revert_and_show_a_message(widget, session):
-    session.load_model(_quick_model(session))
-    widget.mixture.options = [*widget.mixture.options, ("component 9", 9)]  # a stale option
+def test_refused_values_revert_and_show_a_message(widget, session, tiny_model):
+    session.load_model(tiny_model)
+    widget.mixture.options = [*widget.mixture.options, ("mode 9", 9)]  # a stale option
     with pytest.raises(ChoreoError):
         session.mixture = 9
     widget.mixture.value = 9  # this model has 2 components
@@ -111,7 +92,7 @@ def test_worker_exception_becomes_a_message(widget, session):
     assert not widget.train_button.disabled and widget.cancel_button.disabled
 
 
-def test_train_button_progress_loss_plot_and_cancel(widget, session):
+def test_train_button_progress_loss_plot_and_cancel(widget, session, tiny_model_config):
     widget.minutes.value = 1.0  # long enough to be cancelled
     plot_before = widget.loss_plot.value
     widget.train_button.click()
@@ -123,30 +104,30 @@ def test_train_button_progress_loss_plot_and_cancel(widget, session):
     until(widget, lambda: session.training_status == "idle" and "cancelled" in widget.message.value, 60)
     assert widget.progress.description == "idle" and not widget.train_button.disabled
     assert widget.loss_plot.value != plot_before
-    assert session.model is not None and len(widget.mixture.options) == 2 + TINY.mixtures
+    assert session.model is not None and len(widget.mixture.options) == 2 + tiny_model_config.mixtures
 
 
-def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_path):
-    session.load_model(_quick_model(session))
-    widget.frames.value = 40
+def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_path, tiny_model):
+    session.load_model(tiny_model)
+    widget.duration.value = 40 / 30  # seconds: 40 frames of the 30 fps clip
     widget.variations.value = 2
     widget.generate_button.click()
-    until(widget, lambda: session.generation_status == "idle" and widget.frame.max == 39)
-    assert widget.show.value == "take" and widget.takes.value == 0
-    assert "frame 40/40" in widget.readout.value and "2 variation(s)" in widget.readout.value
-    first = widget.view.value
-    widget.frame.value = 3
-    assert widget.view.value != first and "frame 4/40" in widget.readout.value
+    until(widget, lambda: session.generation_status == "idle" and widget.stage.frame.max == 39)
+    assert widget.stage.show.value == "take" and widget.takes.value == 0
+    assert "frame 40/40" in widget.stage.readout.value and "2 variation(s)" in widget.stage.readout.value
+    first = widget.stage.view.value
+    widget.stage.frame.value = 3
+    assert widget.stage.view.value != first and "frame 4/40" in widget.stage.readout.value
     assert widget.export("take.npy") == [tmp_path / "take_v0.npy", tmp_path / "take_v1.npy"]
-    widget.show.value = "clip"
-    assert widget.frame.max == session.motion.n_frames - 1
+    widget.stage.show.value = "clip"
+    assert widget.stage.frame.max == session.motion.n_frames - 1
 
 
 def test_play_control_is_linked_to_the_scrub_slider(widget):
-    link = widget.play_link  # a front-end link: playback stays smooth without a kernel round trip per frame
+    link = widget.stage.play_link  # a front-end link: playback stays smooth without a kernel round trip per frame
     assert type(link).__name__ == "Link"
-    assert link.source == (widget.play, "value") and link.target == (widget.frame, "value")
-    assert widget.play.max == widget.frame.max == 299
+    assert link.source == (widget.stage.play, "value") and link.target == (widget.stage.frame, "value")
+    assert widget.stage.play.max == widget.stage.frame.max == 299
 
 
 def test_importing_the_notebook_front_end_imports_no_qt():
@@ -167,14 +148,15 @@ def test_importing_the_notebook_front_end_imports_no_qt():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-_MODELS: dict[int, object] = {}
+def test_widgets_are_built_from_the_knob_table(widget):
+    import ipywidgets as W
 
+    from engine.dance.knobs import GENERATION
 
-def _quick_model(session: Session):
-    """A tiny model trained for a few steps on the session's clip (cached per clip)."""
-    from engine import train
-
-    key = id(session.motion)
-    if key not in _MODELS:
-        _MODELS[key] = train(session.motion, model_config=TINY, config=tiny_config()).model
-    return _MODELS[key]
+    for name, k in GENERATION.items():
+        w = widget._knobs[name]
+        assert w.tooltip == k.tip
+        if isinstance(w, W.FloatLogSlider):
+            assert w.base**w.min == pytest.approx(k.slider_lo) and w.base**w.max == pytest.approx(k.hi)
+        elif hasattr(w, "min"):
+            assert (w.min, w.max) == (k.lo, k.hi)

@@ -26,7 +26,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def clip(tmp_path) -> Path:
     path = tmp_path / "clip.npy"
-    np.save(path, synthetic_dancer(frames=300, seed=1).positions.transpose(1, 0, 2))  # stored joints-first
+    np.save(path, synthetic_dancer(frames=300, rng=1).positions.transpose(1, 0, 2))  # stored joints-first
     return path
 
 
@@ -96,6 +96,31 @@ def test_missing_model_and_bad_flags(capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["generate"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize(("flag", "value", "words"), [
+    ("--temperature", "9", "temperature must be 0 to 5, got 9"),
+    ("--variations", "0", "variations must be 1 to 8, got 0"),
+    ("--temperature", "warm", "temperature must be a number"),
+])
+def test_knobs_out_of_range_are_one_line_with_the_range(capsys, tmp_path, flag, value, words):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", str(tmp_path / "m.pt"), flag, value])
+    err = capsys.readouterr().err.strip()
+    assert exc.value.code == 2 and len(err.splitlines()) == 1 and words in err
+
+
+def test_help_is_built_from_the_knob_table(capsys):
+    from engine.dance.knobs import GENERATION, TRAINING
+
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert GENERATION["temperature"].help() in text
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert TRAINING["hidden"].help() in text
 
 
 def test_mixture_out_of_range_and_existing_output(capsys, tmp_path, tiny_dance):

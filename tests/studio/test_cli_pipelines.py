@@ -23,7 +23,7 @@ def run(capsys, *args: object) -> tuple[int, str, str]:
 @pytest.fixture
 def marker_file(tmp_path, c3d_file):
     """A C3D capture: the synthetic dancer in millimetres, one marker with a gap, one prop."""
-    d = synthetic_dancer(frames=90, fps=60.0, seed=4).positions.astype(np.float64) * 1000
+    d = synthetic_dancer(frames=90, fps=60.0, rng=4).positions.astype(np.float64) * 1000
     pts = np.concatenate([d, np.ones((*d.shape[:2], 1))], axis=-1)
     pts = np.concatenate([pts, np.tile([[[3000.0, 0.0, 10.0, 1.0]]], (len(pts), 1, 1))], axis=1)
     pts[30:36, 3, 3] = -1
@@ -69,13 +69,13 @@ def test_generate_bvh_and_stream(capsys, tmp_path, tiny_dance, osc_receiver):
 
 
 def test_stream_a_take_file(capsys, tmp_path, osc_receiver):
-    np.save(tmp_path / "take.npy", synthetic_dancer(frames=12, fps=30.0, seed=0).positions)
+    np.save(tmp_path / "take.npy", synthetic_dancer(frames=12, fps=30.0, rng=0).positions)
     code, out, _ = run(capsys, "stream", tmp_path / "take.npy", "--osc", f":{osc_receiver.port}", "--json")
     assert code == 0 and json.loads(out)["frames"] == 12
     assert len(osc_receiver.wait_for(12)) == 12
 
 
 def test_stream_bad_target_is_one_line(capsys, tmp_path):
-    np.save(tmp_path / "take.npy", synthetic_dancer(frames=12, fps=30.0, seed=0).positions)
+    np.save(tmp_path / "take.npy", synthetic_dancer(frames=12, fps=30.0, rng=0).positions)
     code, _, err = run(capsys, "stream", tmp_path / "take.npy", "--osc", "localhost:99999")
     assert code == 2 and err.count("\n") == 1 and "port must be a number" in err

@@ -32,7 +32,7 @@ def win(qtbot):
 
 
 def test_toggle_streams_the_shown_frames(qtbot, win, osc_receiver, monkeypatch):
-    clip = synthetic_dancer(frames=60, fps=30.0, seed=0)
+    clip = synthetic_dancer(frames=60, fps=30.0, rng=0)
     win.session.load(clip)
     win.timeline.pause()
     monkeypatch.setattr(osc, "ask_target", lambda parent, default: f"127.0.0.1:{osc_receiver.port}")
@@ -67,7 +67,7 @@ def test_streams_the_take_from_its_start(qtbot, win, tiny_dance, osc_receiver, m
     s = win.session
     s.load(motion)
     s.load_model(ckpt)
-    s.frames, s.variations = 20, 1
+    s.duration, s.variations = 20 / motion.fps, 1
     win.controls.generate_btn.click()
     qtbot.waitUntil(lambda: s.takes and s.takes[-1].frames_ready == 20, timeout=20000)
     qtbot.waitUntil(lambda: s.generation_status == "idle", timeout=5000)
@@ -83,7 +83,7 @@ def test_streams_the_take_from_its_start(qtbot, win, tiny_dance, osc_receiver, m
 
 @pytest.mark.filterwarnings("ignore:No analog data found")
 def test_drop_a_c3d_capture(qtbot, win, tmp_path, c3d_file):
-    d = synthetic_dancer(frames=60, fps=60.0, seed=5).positions * 1000.0
+    d = synthetic_dancer(frames=60, fps=60.0, rng=5).positions * 1000.0
     path = c3d_file(tmp_path / "capture.c3d", d, rate=60.0)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])

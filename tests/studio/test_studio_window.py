@@ -84,19 +84,22 @@ def test_sliders_and_knobs_write_the_session(qtbot, win, tiny_dance):
     assert s.temperature == pytest.approx(c.temperature.value()) and s.temperature < 0.5
     c.sigma_temperature.slider.setValue(900)
     assert s.sigma_temperature > 2.0
-    c.mixture.setCurrentIndex(c.mixture.findData(1))
-    c.mixture.activated.emit(c.mixture.currentIndex())
+    menu = c.mixture.menu
+    menu.setCurrentIndex(menu.findData(1))
+    menu.activated.emit(menu.currentIndex())
     assert s.mixture == 1
-    c.look_back.setValue(12)
-    c.rng_seed.setValue(7)
-    c.frames.setValue(45)
-    c.variations.setValue(3)
-    c.continue_from_playhead.setChecked(True)
-    assert (s.look_back, s.rng_seed, s.frames, s.variations, s.continue_from_playhead) == (12, 7, 45, 3, True)
+    c.look_back.spin.setValue(0.4)  # seconds
+    c.rng.spin.setValue(7)
+    c.duration.spin.setValue(1.5)
+    c.variations.spin.setValue(3)
+    c.continue_from_playhead.check.setChecked(True)
+    assert (s.look_back, s.rng, s.duration, s.variations, s.continue_from_playhead) == (0.4, 7, 1.5, 3, True)
+    assert s.frames == 45 and c.duration.note.text() == "45 frames" and c.look_back.note.text() == "12 frames"
     # and the other way: the session changes, the widgets follow
     s.temperature = 0.7
-    s.frames = 60
-    qtbot.waitUntil(lambda: c.frames.value() == 60 and abs(c.temperature.value() - 0.7) < 1e-6, timeout=2000)
+    s.duration = 2.0
+    qtbot.waitUntil(lambda: c.duration.value() == 2.0 and abs(c.temperature.value() - 0.7) < 1e-6, timeout=2000)
+    assert c.duration.note.text() == "60 frames"
 
 
 def test_scrub_updates_stage_pixels_and_playhead(qtbot, win):
@@ -125,7 +128,7 @@ def test_generate_streams_a_take_onto_the_stage(qtbot, win, tiny_dance):
     s = win.session
     s.load(motion)
     s.load_model(ckpt)
-    s.frames, s.variations = 40, 2
+    s.duration, s.variations = 40 / motion.fps, 2
     win.controls.generate_btn.click()
     qtbot.waitUntil(lambda: s.takes and s.takes[-1].frames_ready == 40, timeout=20000)
     qtbot.waitUntil(lambda: s.generation_status == "idle", timeout=5000)
@@ -142,12 +145,12 @@ def test_train_a_tiny_model_then_cancel(qtbot, win):
     s = win.session
     s.load(synthetic_dancer(frames=400))
     p = win.training
-    p.hidden.setValue(16)
-    p.layers.setValue(1)
-    p.mixtures.setValue(2)
-    p.batch.setValue(4)
-    p.seq_len.setValue(16)
-    p.minutes.setValue(2.0)
+    p.hidden.set_value(16)
+    p.layers.set_value(1)
+    p.mixtures.set_value(2)
+    p.batch.set_value(4)
+    p.seq_len.set_value(16)
+    p.minutes.set_value(2.0)
     p.train_btn.click()
     assert s.training_status == "training"
     qtbot.waitUntil(lambda: len(s.loss_history.train) >= 2, timeout=60000)
@@ -178,7 +181,7 @@ def test_export_never_overwrites_silently(qtbot, win, tiny_dance, tmp_path, monk
     s = win.session
     s.load(motion)
     s.load_model(ckpt)
-    s.frames = 20
+    s.duration = 20 / motion.fps
     s.generate()
     s.wait_idle(30)
     out = tmp_path / "take.npy"
@@ -214,10 +217,10 @@ def test_close_during_training_stops_the_worker(qtbot, session, tmp_path, monkey
     qtbot.addWidget(w)
     w.show()
     session.load(synthetic_dancer(frames=300))
-    w.training.hidden.setValue(16)
-    w.training.layers.setValue(1)
-    w.training.batch.setValue(4)
-    w.training.seq_len.setValue(16)
+    w.training.hidden.set_value(16)
+    w.training.layers.set_value(1)
+    w.training.batch.set_value(4)
+    w.training.seq_len.set_value(16)
     w.training.start()
     qtbot.waitUntil(lambda: session.training_progress.step > 0, timeout=60000)
     monkeypatch.setattr(files, "ask_training_close", lambda _p: "keep")
@@ -239,7 +242,7 @@ def test_sketch_tab_finishes_a_drawing(qtbot, win):
     model = SketchRNN(SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=2, max_seq_len=60)).eval()
     model.scale, model.integer_units, model.max_len = 30.0, True, 60
     tab = win.sketch
-    tab.adapter.model, tab.adapter.source = model, "tiny test model"
+    tab.drawing.use(model, "tiny test model")
     tab._sync()
     win.tabs.setCurrentWidget(tab)
     pad = tab.pad
@@ -249,9 +252,9 @@ def test_sketch_tab_finishes_a_drawing(qtbot, win):
         qtbot.mouseMove(pad, QPoint(x, 40 + x // 4))
     qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(200, 90))
     assert len(pad.strokes) == 1 and len(pad.strokes[0]) > 3
-    prefix = tab.prefix()
+    prefix = tab.drawing.prefix()
     assert prefix.ndim == 2 and prefix.shape[1] == 3 and prefix[-1, 2] == 1
-    tab.endings.setValue(3)
+    tab.endings.set_value(3)
     job = tab.finish()
     qtbot.waitUntil(lambda: not job.running and len(tab.results) == 3, timeout=20000)
     prefix[-1, 2] = 0  # completion continues the last stroke
@@ -287,3 +290,17 @@ def test_switching_to_a_clip_with_another_skeleton(qtbot, win):
     win.session.load(synthetic_dancer(frames=100))
     qtbot.waitUntil(lambda: win.stage._source is not None and win.stage._source.shape[1] == 23, timeout=3000)
     win.stage.show_frame(10)
+    pixels = _pixels(win)
+    assert (np.abs(pixels - pixels[0, 0]).sum(-1) > 30).sum() > 200  # the new body is drawn
+
+
+def test_controls_are_built_from_the_knob_table(win):
+    from engine.dance.knobs import GENERATION, TRAINING
+
+    panels = [(win.controls.editors, GENERATION), (win.training.editors, TRAINING)]
+    for editors, knobs in panels:
+        for name, editor in editors.items():
+            k = knobs[name]
+            assert editor.toolTip() == k.tip
+            if editor.spin is not None:
+                assert (editor.spin.minimum(), editor.spin.maximum()) == (k.lo, k.hi)

@@ -87,12 +87,12 @@ def test_loss_matches_direct_computation():
 
 def test_sampling_shapes_seed_and_end_of_sketch():
     model = _tiny_model()
-    out, ended = sample(model, 3, temperature=0.5, seed=1, max_points=30, return_ended=True)
+    out, ended = sample(model, 3, temperature=0.5, rng=1, max_points=30, return_ended=True)
     assert len(out) == 3 and len(ended) == 3
     for s in out:
         assert s.ndim == 2 and s.shape[1] == 3 and s.dtype == np.int16 and len(s) <= 30
         assert np.isin(s[:, 2], (0, 1)).all()
-    again = sample(model, 3, temperature=0.5, seed=1, max_points=30)
+    again = sample(model, 3, temperature=0.5, rng=1, max_points=30)
     assert all(np.array_equal(a, b) for a, b in zip(out, again, strict=True))
     with torch.no_grad():  # make "end of sketch" certain at the 3rd step: bias the pen logits
         bias = model.head.proj.bias
@@ -111,20 +111,20 @@ def test_sampling_shapes_seed_and_end_of_sketch():
 
 def test_completion_keeps_prefix_exactly():
     model = _tiny_model()
-    prefix = synthetic_sketches(1, seed=4)[0][:9]
-    endings = complete(model, prefix, n=4, temperature=0.8, seed=2, max_points=40)
+    prefix = synthetic_sketches(1, rng=4)[0][:9]
+    endings = complete(model, prefix, n=4, temperature=0.8, rng=2, max_points=40)
     assert len(endings) == 4
     for e in endings:
         assert e.dtype == np.int16 and np.array_equal(e[: len(prefix)], prefix)
     assert len({e.tobytes() for e in endings}) > 1  # different endings
     floaty = prefix.astype(np.float32) + np.array([0.25, -0.125, 0], np.float32)
-    for e in complete(model, floaty, n=2, seed=0, max_points=30):
+    for e in complete(model, floaty, n=2, rng=0, max_points=30):
         assert np.array_equal(e[: len(floaty)], floaty)
 
 
 def test_interpolation_endpoints_are_the_inputs_latents():
     model = _tiny_model()
-    a, b = synthetic_sketches(2, seed=5)
+    a, b = synthetic_sketches(2, rng=5)
     mu, _ = encode(model, [a, b])
     for method in ("slerp", "lerp"):
         z, drawings = interpolate(model, a, b, steps=5, method=method)
@@ -134,8 +134,8 @@ def test_interpolation_endpoints_are_the_inputs_latents():
 
 def test_train_checkpoint_sample_and_cli(tmp_path):
     torch.set_num_threads(1)
-    data = {"train": synthetic_sketches(40, seed=0), "valid": synthetic_sketches(8, seed=1),
-            "test": synthetic_sketches(8, seed=2)}
+    data = {"train": synthetic_sketches(40, rng=0), "valid": synthetic_sketches(8, rng=1),
+            "test": synthetic_sketches(8, rng=2)}
     events = []
     ckpt = tmp_path / "s.pt"
     result = train_sketch(data, ckpt, model_config=TINY, config=sketch_train_config(epochs=2, batch=8,
@@ -165,7 +165,7 @@ def test_train_checkpoint_sample_and_cli(tmp_path):
 
 def test_cli_eval_json_and_bad_inputs(tmp_path, capsys):
     ckpt = tmp_path / "s.pt"
-    data = {"train": synthetic_sketches(30, seed=0), "test": synthetic_sketches(6, seed=2)}
+    data = {"train": synthetic_sketches(30, rng=0), "test": synthetic_sketches(6, rng=2)}
     train_sketch(data, ckpt, model_config=TINY, config=sketch_train_config(epochs=1, batch=8))
     npz = tmp_path / "d.npz"
     _save_dataset(npz, data)
@@ -196,7 +196,7 @@ def test_stepwise_decoding_matches_whole_sequence(position_input, extent_input):
     torch.manual_seed(0)
     cfg = SketchConfig(**{**TINY.__dict__, "position_input": position_input, "extent_input": extent_input})
     model = SketchRNN(cfg).eval()
-    x5, _ = stroke3_to_stroke5([synthetic_sketches(1, seed=3)[0][:12].astype(np.float32) / 40.0], 12)
+    x5, _ = stroke3_to_stroke5([synthetic_sketches(1, rng=3)[0][:12].astype(np.float32) / 40.0], 12)
     x5 = torch.from_numpy(x5)
     z = torch.randn(1, cfg.z_size)
     with torch.no_grad():
@@ -242,7 +242,7 @@ def test_extent_input_sees_how_big_the_drawing_is(extent_input):
 
 
 def test_checkpoint_from_before_position_input_still_loads(tmp_path):
-    data = {"train": synthetic_sketches(30, seed=0), "valid": synthetic_sketches(6, seed=1)}
+    data = {"train": synthetic_sketches(30, rng=0), "valid": synthetic_sketches(6, rng=1)}
     old = SketchConfig(**{**TINY.__dict__, "position_input": False, "extent_input": False, "size_input": False})
     ckpt = tmp_path / "old.pt"
     train_sketch(data, ckpt, model_config=old, config=sketch_train_config(epochs=1, batch=8))
@@ -256,7 +256,7 @@ def test_checkpoint_from_before_position_input_still_loads(tmp_path):
 
 
 def test_drawing_sizes_are_the_box_of_the_drawn_points():
-    sketches = quickdraw_like_sketches(6, seed=4)  # the first row jumps from the origin to the first point
+    sketches = quickdraw_like_sketches(6, rng=4)  # the first row jumps from the origin to the first point
     wh = sketch_sizes(sketches)
     assert wh.shape == (6, 2) and (abs(wh.max(1) - 255) <= 1).all()  # like Quick, Draw!: larger side 255
     assert np.allclose(np.hypot(*wh.T), [sketch_size(s) for s in sketches])
@@ -272,7 +272,7 @@ def test_size_input_follows_the_size_asked_for(tmp_path):
         b, _ = model.step(x, z, model.initial_state(z, torch.tensor([[4.0, 2.0]])))
     assert not torch.allclose(a.mu, b.mu)
     # training keeps the training drawings' sizes in the checkpoint; sampling draws from them
-    data = {"train": quickdraw_like_sketches(30, seed=0), "valid": quickdraw_like_sketches(6, seed=1)}
+    data = {"train": quickdraw_like_sketches(30, rng=0), "valid": quickdraw_like_sketches(6, rng=1)}
     train_sketch(data, tmp_path / "s.pt", model_config=TINY, config=sketch_train_config(epochs=1, batch=8))
     loaded = load_sketch_model(tmp_path / "s.pt")
     kept = loaded.sizes.numpy() * loaded.scale

@@ -30,7 +30,7 @@ def _object_array(items: list) -> np.ndarray:
 
 
 def test_stroke3_stroke5_round_trip():
-    sketches = synthetic_sketches(12, seed=3)
+    sketches = synthetic_sketches(12, rng=3)
     x5, lengths = stroke3_to_stroke5(sketches, max(len(s) for s in sketches))
     assert x5.shape == (12, max(lengths) + 1, 5)
     assert np.all(x5[:, 0] == [0, 0, 1, 0, 0])
@@ -51,7 +51,7 @@ def test_data_units_rounding_keeps_absolute_positions():
 
 
 def test_sketch_rnn_npz_with_object_arrays_loads_safely(tmp_path):
-    sk = synthetic_sketches(7, seed=1)
+    sk = synthetic_sketches(7, rng=1)
     path = tmp_path / "d.npz"
     np.savez(path, train=_object_array(sk[:4]), valid=_object_array(sk[4:6]), test=_object_array(sk[6:]))
     splits = load_strokes(path)
@@ -61,7 +61,7 @@ def test_sketch_rnn_npz_with_object_arrays_loads_safely(tmp_path):
 
 
 def test_choreo_npz_round_trip_and_plain_arrays(tmp_path):
-    sk = synthetic_sketches(5, seed=2)
+    sk = synthetic_sketches(5, rng=2)
     save_strokes(tmp_path / "o.npz", sk)
     with np.load(tmp_path / "o.npz", allow_pickle=False) as f:  # pickle-free for other tools
         assert f["sketches"].dtype == np.int16 and f["lengths"].sum() == len(f["sketches"])
@@ -153,28 +153,28 @@ def test_quickdraw_like_sketches_look_like_the_real_files():
     from engine.sketch.quality import stroke_count
     from engine.sketch.synthetic import quickdraw_like_sketches
 
-    sketches = quickdraw_like_sketches(200, seed=1)
+    sketches = quickdraw_like_sketches(200, rng=1)
     assert all(s.dtype == np.int16 and s.ndim == 2 and s.shape[1] == 3 for s in sketches)
     assert all(s[-1, 2] == 1 and 10 <= len(s) <= 250 for s in sketches)
     sides = [np.ptp(np.cumsum(s[:, :2], 0)[:, :2], 0).max() for s in sketches]
     assert min(sides) >= 253 and max(sides) <= 256  # larger side scaled to 255 (whole units)
     strokes = [stroke_count(s) for s in sketches]
     assert np.percentile(strokes, 5) >= 3 and np.percentile(strokes, 95) <= 13
-    assert np.array_equal(sketches[0], quickdraw_like_sketches(1, seed=1)[0])
+    assert np.array_equal(sketches[0], quickdraw_like_sketches(1, rng=1)[0])
 
 
 def test_quickdraw_like_npz_reads_back_through_the_safe_loader(tmp_path):
     from engine.sketch.strokes import load_strokes
     from engine.sketch.synthetic import quickdraw_like_sketches, write_quickdraw_like_npz
 
-    path = write_quickdraw_like_npz(tmp_path / "cat.npz", n_train=20, n_valid=5, n_test=4, seed=3)
+    path = write_quickdraw_like_npz(tmp_path / "cat.npz", n_train=20, n_valid=5, n_test=4, rng=3)
     splits = load_strokes(path)
     assert {k: len(v) for k, v in splits.items()} == {"train": 20, "valid": 5, "test": 4}
-    assert np.array_equal(splits["test"][-1], quickdraw_like_sketches(29, seed=3)[-1])
+    assert np.array_equal(splits["test"][-1], quickdraw_like_sketches(29, rng=3)[-1])
 
 
 def test_npy_list_of_sketches_loads_safely(tmp_path):
-    sk = synthetic_sketches(4, seed=5)
+    sk = synthetic_sketches(4, rng=5)
     np.save(tmp_path / "list.npy", _object_array(sk), allow_pickle=True)  # how numpy stores a list of arrays
     back = load_split(tmp_path / "list.npy")
     assert all(np.array_equal(a, b) for a, b in zip(back, sk, strict=True))

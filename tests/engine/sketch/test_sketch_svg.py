@@ -50,7 +50,7 @@ def test_path_commands_absolute_relative_and_curves(tmp_path):
 
 
 def test_our_svg_grid_reads_back_as_separate_drawings(tmp_path):
-    sketches = quickdraw_like_sketches(5, seed=1)
+    sketches = quickdraw_like_sketches(5, rng=1)
     save_sketches(tmp_path / "grid.svg", sketches)
     back = load_split(tmp_path / "grid.svg")
     assert len(back) == 5
@@ -62,7 +62,7 @@ def test_our_svg_grid_reads_back_as_separate_drawings(tmp_path):
 def test_folder_of_svgs_trains_from_the_command_line(tmp_path):
     folder = tmp_path / "drawings"
     (folder / "more").mkdir(parents=True)
-    sketches = quickdraw_like_sketches(24, seed=2)
+    sketches = quickdraw_like_sketches(24, rng=2)
     for i, s in enumerate(sketches):
         save_sketches(folder / ("more" if i % 2 else "") / f"cat{i:02d}.svg", [s])
     (folder / "notes.txt").write_text("not a drawing")

@@ -1,42 +1,9 @@
-"""The Jupyter front end: ``StudioWidget`` puts ipywidgets over an :class:`engine.session.Session`.
-
-```python
-from engine.session import Session
-from studio.notebook import StudioWidget
-
-session = Session()
-session.load_demo()
-StudioWidget(session)          # the last expression of a cell displays it
-```
-
-The widget is thin: every control writes through a session setter and every
-display reacts to ``session.events``; no model code lives here. The same
-session can be driven from code in the next cell (``session.temperature = .5``)
-and the sliders follow.
-
-Threads. The session emits training progress and streamed frames from its
-worker threads. The widget connects with ``thread="main"`` (psygnal queues
-those calls) and, inside a running kernel, starts ``session.pump_in_asyncio()``
-so the queue drains from the kernel's event loop between cells and while the
-user clicks. All widget state therefore changes in the kernel's main thread.
-A cell that blocks (``session.wait_idle()``) holds the updates until it ends;
-:meth:`StudioWidget.wait` waits and then applies them. Without a running loop
-(scripts, tests) call :meth:`StudioWidget.flush`.
-
-The 3D view is the engine's :class:`engine.dance.render.FigureRenderer` (NumPy +
-Pillow) shown as an ``ipywidgets.Image``: a frame takes a few milliseconds to
-draw and encode, it needs no browser extension (ipympl, WebGL), it looks
-exactly like the exported GIF/MP4, and the PNG bytes are part of the saved
-widget state, so static exports (nbconvert HTML, screenshots) show it too.
-The loss plot is a matplotlib figure rendered with the Agg canvas (no pyplot,
-no GUI backend) into another ``Image``, throttled while training runs.
-"""
+"""``StudioWidget``: ipywidgets over one :class:`engine.session.Session` (see the package docstring)."""
 
 from __future__ import annotations
 
 import asyncio
 import html
-import io
 import logging
 import time
 from dataclasses import replace
@@ -44,69 +11,24 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-import numpy as np
 import psygnal
-from PIL import Image
 
 from engine.core.errors import ChoreoError
-from engine.core.training import TrainConfig, TrainResult
+from engine.core.training import NEGATIVE_LOSS_NOTE, TrainConfig, TrainResult
+from engine.dance.knobs import GENERATION, TRAINING, mixture_choices
 from engine.dance.model import DanceConfig
-from engine.dance.render import BACKGROUND, FigureRenderer
 from engine.session import LossHistory, Session, TakeFrames, TrainingProgress
 from engine.session.worker import WorkerError
 
-__all__ = ["StudioWidget", "loss_plot_png", "png_bytes"]
+from .images import loss_plot_png
+from .knobs import STYLE, knob_widget
+from .stage import NotebookStage
 
 log = logging.getLogger(__name__)
 
 VIEW_SIZE = (480, 360)  # pixels of the 3D view
-STREAM_REFRAME_S = 0.25  # while frames stream in, re-frame the take at most this often
 LOSS_REDRAW_S = 0.5  # redraw the loss plot at most this often while training
-_WIDE = {"description_width": "130px"}
 _LEVEL_COLOURS = {"info": "#3a6ea5", "error": "#b3261e", "ok": "#2e7d32"}
-
-
-def png_bytes(rgb: np.ndarray, compress_level: int = 1) -> bytes:
-    """Encode an ``(H, W, 3)`` uint8 image as PNG (fast compression: it is redrawn often)."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=compress_level)
-    return buf.getvalue()
-
-
-def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> bytes:
-    """Training and validation loss curves as PNG bytes (matplotlib's Agg canvas, no pyplot)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    dpi = 100
-    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    if history.train:
-        ax.plot(history.train_steps, history.train, color="#f06e50", lw=1.5, label="train")
-    if history.val:
-        ax.plot(history.val_steps, history.val, "o-", color="#50a0f5", lw=1.5, ms=3, label="validation")
-    if history.train or history.val:
-        ax.legend(loc="upper right", fontsize=8, frameon=False)
-    else:
-        ax.text(0.5, 0.5, "no training yet", ha="center", va="center", color="#888", transform=ax.transAxes)
-    ax.set_xlabel("step", fontsize=8)
-    ax.set_ylabel("loss (nats per number)", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout(pad=0.4)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
-
-
-def _blank(size: tuple[int, int], text: str = "") -> bytes:
-    from PIL import ImageDraw
-
-    img = Image.new("RGB", size, BACKGROUND)
-    if text:
-        ImageDraw.Draw(img).text((12, size[1] // 2 - 6), text, fill=(170, 176, 190))
-    return png_bytes(np.asarray(img))
 
 
 class StudioWidget(W.VBox):
@@ -133,11 +55,6 @@ class StudioWidget(W.VBox):
         self.messages: list[tuple[str, str]] = []  # (level, text), newest last
         self._syncing = False
         self._closed = False
-        self._clip_r: FigureRenderer | None = None
-        self._take_r: FigureRenderer | None = None
-        self._take_r_key: tuple[int, int] | None = None  # (take id, frames) the take renderer shows
-        self._take_r_time = 0.0
-        self._take_frame = 0
         self._loss_time = 0.0
         self._build(train_minutes)
         super().__init__(children=self._layout())
@@ -156,24 +73,11 @@ class StudioWidget(W.VBox):
     # -- building -----------------------------------------------------------------------
 
     def _build(self, train_minutes: float) -> None:
-        s, f = W.FloatSlider, dict(continuous_update=False, style=_WIDE)
-        self.temperature = s(min=0.0, max=2.0, step=0.05, description="temperature", readout_format=".2f", **f)
-        self.sigma_temperature = s(min=0.0, max=2.0, step=0.05, description="sigma temperature",
-                                   readout_format=".2f", **f)
-        self.mixture = W.Dropdown(options=[("auto (sample)", "auto"), ("argmax (most likely)", "argmax")],
-                                  description="mixture", style=_WIDE)
-        self.look_back = W.IntSlider(min=1, max=256, description="look-back", **f)
-        self.rng_seed = W.BoundedIntText(min=0, max=2**31 - 1, description="seed", style=_WIDE)
-        self.frames = W.IntSlider(min=10, max=3000, step=10, description="frames", **f)
-        self.variations = W.IntSlider(min=1, max=8, description="variations", **f)
-        self.continue_from_playhead = W.Checkbox(description="continue from playhead", indent=False)
-        self.live = W.Checkbox(description="live (regenerate as knobs move)", indent=False)
         self._knobs: dict[str, W.ValueWidget] = {
-            "temperature": self.temperature, "sigma_temperature": self.sigma_temperature,
-            "mixture": self.mixture, "look_back": self.look_back, "rng_seed": self.rng_seed,
-            "frames": self.frames, "variations": self.variations,
-            "continue_from_playhead": self.continue_from_playhead, "live": self.live,
-        }
+            name: knob_widget(knob, getattr(self.session, name)) for name, knob in GENERATION.items()}
+        for name, w in self._knobs.items():
+            setattr(self, name, w)
+        self.duration_frames = W.HTML()
         for name, w in self._knobs.items():
             w.observe(lambda change, name=name: self._push(name, change["new"]), "value")
 
@@ -181,23 +85,16 @@ class StudioWidget(W.VBox):
         self.stop_button = W.Button(description="Stop", icon="stop")
         self.generate_button.on_click(lambda _: self._call(self.session.generate))
         self.stop_button.on_click(lambda _: self.session.cancel_generation())
-        self.takes = W.Dropdown(options=[], description="take", style=_WIDE)
+        self.takes = W.Dropdown(options=[], description="take", style=STYLE)
         self.takes.observe(self._on_take_chosen, "value")
         self.model_label = W.HTML()
 
-        w, h = self.view_size
-        self.view = W.Image(format="png", width=w, height=h, value=_blank(self.view_size, "load a motion"))
-        self.play = W.Play(min=0, max=0, step=1, interval=33, description="play", show_repeat=True)
-        self.frame = W.IntSlider(min=0, max=0, description="frame", continuous_update=True,
-                                 layout=W.Layout(width=f"{max(200, w - 120)}px"))
-        self.play_link = W.jslink((self.play, "value"), (self.frame, "value"))
-        self.frame.observe(self._on_frame_slider, "value")
-        self.show = W.ToggleButtons(options=["clip", "take"], value="clip", style={"button_width": "60px"})
-        self.show.observe(lambda _: self._retarget_timeline(), "value")
-        self.readout = W.HTML()
+        self.stage = NotebookStage(self.session, self.view_size, self._push)
 
-        self.minutes = W.BoundedFloatText(value=train_minutes, min=0.0, max=10_000.0, step=0.5,
-                                          description="minutes", style={"description_width": "60px"},
+        budget = TRAINING["minutes"]
+        self.minutes = W.BoundedFloatText(value=train_minutes, min=0.0, max=budget.hi, step=0.5,
+                                          description="minutes", tooltip=budget.tip + " (0: the "
+                                          "train_config's own budget)", style={"description_width": "60px"},
                                           layout=W.Layout(width="150px"))
         self.train_button = W.Button(description="Train", icon="graduation-cap", button_style="success")
         self.resume_button = W.Button(description="Resume", icon="redo")
@@ -225,17 +122,17 @@ class StudioWidget(W.VBox):
         self.message = W.HTML()
 
     def _layout(self) -> list[W.Widget]:
-        stage = W.VBox([self.view, W.HBox([self.play, self.frame]), W.HBox([self.show, self.readout])])
+        stage = self.stage.box
         knobs = W.VBox([self.model_label, *(self._knobs[k] for k in self._knobs if k not in
-                        ("continue_from_playhead", "live")), self.continue_from_playhead, self.live,
+                        ("continue_from_playhead", "live")), self.duration_frames,
+                        self.continue_from_playhead, self.live,
                         W.HBox([self.generate_button, self.stop_button]), self.takes],
                        layout=W.Layout(padding="0 0 0 12px"))
         training = W.VBox([W.HTML("<b>Training</b>"),
                            W.HBox([self.minutes, self.train_button, self.resume_button, self.cancel_button]),
                            self.progress, self.train_status,
-                           W.HTML('<div style="font-size:11px;line-height:1.3">The loss is the negative '
-                                  "log-likelihood of the next frame; a density can exceed 1, so a <i>negative</i> "
-                                  "loss is normal: the model is confident.</div>", layout=W.Layout(width="420px"))])
+                           W.HTML(f'<div style="font-size:11px;line-height:1.3">{html.escape(NEGATIVE_LOSS_NOTE)}'
+                                  "</div>", layout=W.Layout(width="420px"))])
         export = W.HBox([self.export_path, self.export_what, self.overwrite, self.export_button,
                          self.model_path, self.save_button])
         return [W.HBox([stage, knobs]), W.HBox([training, self.loss_plot]), export, self.message]
@@ -288,7 +185,7 @@ class StudioWidget(W.VBox):
         if not self._closed:
             self._closed = True
             self.session.events.all.disconnect(self._on_event, missing_ok=True)
-            for w in self._all_widgets():
+            for w in [*self._all_widgets(), *self.stage.widgets()]:
                 w.close()
         super().close()
 
@@ -323,20 +220,27 @@ class StudioWidget(W.VBox):
             if name in self._knobs:
                 self._pull(name)
             else:
-                self._retarget_timeline()
+                self.stage.retarget()
 
     def _pull(self, name: str) -> None:
         """Session → widget, without echoing back."""
         w, value = self._knobs[name], getattr(self.session, name)
         self._syncing = True
         try:
-            if hasattr(w, "max") and not isinstance(w, W.Dropdown) and value > w.max:
-                w.max = value
             if isinstance(w, W.Dropdown) and value not in [v for _, v in w.options]:
                 w.options = [*w.options, (str(value), value)]
+            if isinstance(w, W.FloatLogSlider):
+                value = max(value, w.base**w.min)  # 0 (always the likeliest) shows at the slider's floor
             w.value = value
         finally:
             self._syncing = False
+        self._show_frames()
+
+    def _show_frames(self) -> None:
+        """Frames beside the durations: what the seconds mean for the clip takes continue."""
+        s = self.session
+        self.duration_frames.value = (f'<span style="color:#777">length {s.frames} frames · look-back '
+                                      f"{max(1, round(s.look_back * s.fps))} frames at {s.fps:g} fps</span>")
 
     def _train(self, resume: bool) -> None:
         config = self.train_config
@@ -356,7 +260,7 @@ class StudioWidget(W.VBox):
             if name in self._knobs:
                 self._pull(name)
                 if name == "continue_from_playhead":
-                    self._update_readout()
+                    self.stage.update_readout()
             else:
                 handler = getattr(self, f"_on_{name}", None)
                 if handler is not None:
@@ -366,12 +270,9 @@ class StudioWidget(W.VBox):
             self.show_message(f"display error ({name}): {type(err).__name__}: {err}", "error")
 
     def _on_model(self, model: Any) -> None:
-        k = 0 if model is None else model.config.mixtures
-        options = [("auto (sample)", "auto"), ("argmax (most likely)", "argmax"),
-                   *((f"component {i}", i) for i in range(k))]
         self._syncing = True
         try:
-            self.mixture.options = options
+            self.mixture.options = mixture_choices(0 if model is None else model.config.mixtures)
             self.mixture.value = self.session.mixture
         finally:
             self._syncing = False
@@ -381,17 +282,14 @@ class StudioWidget(W.VBox):
             c = model.config
             self.model_label.value = (f"<b>model</b>: LSTM {c.hidden} × {c.layers} layer(s), "
                                       f"{c.mixtures} mixtures, {c.n_joints} joints")
+        self._show_frames()
 
     def _on_motion(self, motion: Any) -> None:
-        self._clip_r = None if motion is None else FigureRenderer(motion, size=self.view_size)
-        self._retarget_timeline()
+        self._show_frames()
+        self.stage.on_motion(motion)
 
     def _on_playhead(self, playhead: int) -> None:
-        if self.show.value == "clip":
-            self._set_frame(playhead)
-            self._redraw()
-        elif self.continue_from_playhead.value:
-            self._update_readout()
+        self.stage.on_playhead(playhead)
 
     def _on_takes(self, takes: tuple) -> None:
         options = [(f"{i + 1}: {t.params.frames} frames × {t.params.variations}"
@@ -410,31 +308,20 @@ class StudioWidget(W.VBox):
             self.takes.value = index if 0 <= index < len(self.takes.options) else None
         finally:
             self._syncing = False
-        self._take_r, self._take_r_key, self._take_frame = None, None, 0
-        if index >= 0:
-            if self.show.value != "take":
-                self.show.value = "take"  # retargets the timeline
-            else:
-                self._retarget_timeline()
+        self.stage.on_current_take(index)
 
     def _on_take_chosen(self, change: dict) -> None:
         if not self._syncing and change["new"] is not None:
             self._call(self.session.select_take, change["new"])
 
     def _on_take_frames(self, chunk: TakeFrames) -> None:
-        if chunk.index != self.session.current_take or self.show.value != "take":
-            return
-        ready = chunk.start + chunk.frames.shape[1]
-        self._set_range(ready)
-        if not getattr(self.play, "playing", False):  # follow the newest frame unless the user is playing it back
-            self._set_frame(ready - 1)
-        self._redraw()
+        self.stage.on_take_frames(chunk)
 
     def _on_generation_status(self, status: str) -> None:
         self.generate_button.disabled = False
         self.stop_button.disabled = status != "generating"
-        if status == "idle" and self.show.value == "take":
-            self._retarget_timeline()
+        if status == "idle":
+            self.stage.on_generation_done()
 
     def _on_training_status(self, status: str) -> None:
         self.train_button.disabled = self.resume_button.disabled = status != "idle"
@@ -463,97 +350,6 @@ class StudioWidget(W.VBox):
 
     def _on_error(self, err: WorkerError) -> None:
         self.show_message(f"{err.job}: {err.message}", "error")
-
-    # -- timeline and drawing ---------------------------------------------------------------
-
-    def _current_take(self) -> Any:
-        takes, i = self.session.takes, self.session.current_take
-        return takes[i] if 0 <= i < len(takes) else None
-
-    def _set_range(self, n_frames: int) -> None:
-        top = max(0, n_frames - 1)
-        if self.frame.max != top or self.play.max != top:
-            self._syncing = True
-            try:
-                self.frame.max = self.play.max = top
-            finally:
-                self._syncing = False
-
-    def _set_frame(self, value: int) -> None:
-        self._syncing = True
-        try:
-            self.frame.value = self.play.value = int(min(max(value, 0), self.frame.max))
-        finally:
-            self._syncing = False
-        if self.show.value == "take":
-            self._take_frame = self.frame.value
-
-    def _retarget_timeline(self) -> None:
-        """Point the play/scrub control at the clip (session playhead) or at the current take."""
-        if self.show.value == "clip":
-            m = self.session.motion
-            self._set_range(m.n_frames if m is not None else 1)
-            self.play.interval = int(1000 / (m.fps if m is not None else 30.0))
-            self._set_frame(self.session.playhead)
-        else:
-            take = self._current_take()
-            self._set_range(take.frames_ready if take is not None else 1)
-            self._set_frame(self._take_frame)
-        self._redraw()
-
-    def _on_frame_slider(self, change: dict) -> None:
-        if self._syncing:
-            return
-        if self.show.value == "clip":
-            self._push("playhead", change["new"])
-        else:
-            self._take_frame = int(change["new"])
-            self._redraw()
-
-    def _take_renderer(self, take: Any, index: int) -> FigureRenderer | None:
-        n = take.frames_ready
-        if n == 0:
-            return None
-        key = (take.id, n)
-        stale = self._take_r_key is None or self._take_r_key[0] != take.id
-        due = time.monotonic() - self._take_r_time >= STREAM_REFRAME_S or take.status != "generating"
-        if self._take_r is None or stale or (key != self._take_r_key and due):
-            motions = [self.session.take_motion(index, v) for v in range(take.positions.shape[0])]
-            self._take_r = FigureRenderer(motions, size=self.view_size)  # takes carry their source's up axis
-            self._take_r_key, self._take_r_time = key, time.monotonic()
-        return self._take_r
-
-    def _redraw(self) -> None:
-        """Draw the frame under the playhead (clip) or the scrubbed frame of the current take."""
-        if self.show.value == "clip":
-            r, i = self._clip_r, self.session.playhead
-            empty = "load a motion: session.load(path) or session.load_demo()"
-        else:
-            take = self._current_take()
-            r = self._take_renderer(take, self.session.current_take) if take is not None else None
-            i = self._take_frame
-            empty = "no take yet: press Generate" if take is None else "generating ..."
-        self.view.value = png_bytes(r.render(i)) if r is not None else _blank(self.view_size, empty)
-        self._update_readout()
-
-    def _update_readout(self) -> None:
-        if self.show.value == "clip":
-            m = self.session.motion
-            if m is None:
-                self.readout.value = ""
-                return
-            i = self.session.playhead
-            note = " · generation continues from here" if self.continue_from_playhead.value else ""
-            self.readout.value = f"clip frame {i + 1}/{m.n_frames} · {i / m.fps:.2f} s{note}"
-        else:
-            take = self._current_take()
-            if take is None:
-                self.readout.value = "no take"
-                return
-            v = take.positions.shape[0]
-            self.readout.value = (f"take {self.session.current_take + 1} · frame {self._take_frame + 1}/"
-                                  f"{take.frames_ready} of {take.params.frames} · {v} variation(s) · "
-                                  f"{take.status}")
 
     def _draw_loss(self, force: bool = False) -> None:
         now = time.monotonic()
