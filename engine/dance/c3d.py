@@ -123,13 +123,21 @@ def _up_axis(reader: Any) -> str:
 def _open_reader(f: BinaryIO, path: Path) -> Any:
     import c3d
 
+    class LenientReader(c3d.Reader):
+        """``c3d.Reader`` without its header-versus-parameter assertions: vendor files disagree with
+        themselves (a header rate rounded otherwise than POINT:RATE, a stale analog count) and the
+        standard says the parameters win. What we use is vetted in ``_frame_layout``."""
+
+        def _check_metadata(self) -> None:
+            pass
+
     head = f.read(512)
     if len(head) < 512 or head[1] != 0x50:
         raise ChoreoError("not a C3D file (no C3D header: byte 2 must be 0x50)", path)
     f.seek(0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reader = c3d.Reader(f)
+        reader = LenientReader(f)
     return reader
 
 

@@ -194,3 +194,16 @@ def test_analog_channels_are_ignored(tmp_path, dancer_mm):
             w.write(h)
     m = load_motion(tmp_path / "plates.c3d")
     np.testing.assert_allclose(m.positions, dancer_mm / 1000.0, atol=1e-6)
+
+
+def test_header_disagreeing_with_parameters_loads_by_the_parameters(tmp_path, c3d_file, dancer_mm):
+    """Vendors' headers and parameters disagree (a rate rounded otherwise, a stale point count): the
+    C3D standard says the parameters win, and the file loads."""
+    path = c3d_file(tmp_path / "quirk.c3d", dancer_mm, rate=120.0)
+    bad = bytearray(path.read_bytes())
+    bad[20:24] = struct.pack("<f", 119.88)  # header frame rate
+    bad[2:4] = struct.pack("<H", 7)  # header point count
+    path.write_bytes(bytes(bad))
+    m = load_motion(path)
+    assert m.fps == 120.0 and m.n_joints == dancer_mm.shape[1]
+    np.testing.assert_allclose(m.positions, dancer_mm / 1000.0, atol=1e-6)
