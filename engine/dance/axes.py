@@ -131,3 +131,16 @@ def estimate_axis_scale(positions: np.ndarray) -> np.ndarray:
     if not looks_axis_normalised(positions):
         return np.ones(3)
     return fit_axis_scale(positions)[0]
+
+def up_to_y(up: str) -> np.ndarray:
+    """The rotation (3, 3) that turns a clip whose up axis is ``up`` ("z", "-x"...) to stand along +Y
+    (BVH's and glTF's convention): ``positions @ up_to_y(up).T``."""
+    turns = {
+        "y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        "-y": [[1, 0, 0], [0, -1, 0], [0, 0, -1]],
+        "z": [[1, 0, 0], [0, 0, 1], [0, -1, 0]],
+        "-z": [[1, 0, 0], [0, 0, -1], [0, 1, 0]],
+        "x": [[0, -1, 0], [1, 0, 0], [0, 0, 1]],
+        "-x": [[0, 1, 0], [-1, 0, 0], [0, 0, 1]],
+    }
+    return np.asarray(turns[up], dtype=np.float64)

@@ -65,6 +65,31 @@ class BvhClip:
         return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
+def rig_to_plain(joints: list[BvhJoint]) -> dict[str, list]:
+    """A hierarchy as plain lists (names, parents, offsets, channels, end sites): checkpoint-safe, no pickling."""
+    return {
+        "names": [j.name for j in joints],
+        "parents": [int(j.parent) for j in joints],
+        "offsets": [[float(v) for v in j.offset] for j in joints],
+        "channels": [list(j.channels) for j in joints],
+        "end_sites": [bool(j.end_site) for j in joints],
+    }
+
+
+def rig_from_plain(plain: dict[str, list]) -> list[BvhJoint]:
+    """The inverse of :func:`rig_to_plain`; raises ValueError on anything malformed."""
+    names, parents, offsets = plain["names"], plain["parents"], plain["offsets"]
+    channels, ends = plain["channels"], plain["end_sites"]
+    if not len(names) == len(parents) == len(offsets) == len(channels) == len(ends):
+        raise ValueError("rig lists differ in length")
+    joints = []
+    for i, (n, p, o, c, e) in enumerate(zip(names, parents, offsets, channels, ends, strict=True)):
+        if not -1 <= int(p) < i or len(o) != 3 or any(ch not in _ROT and ch not in _POS for ch in c):
+            raise ValueError(f"rig joint {i} is malformed")
+        joints.append(BvhJoint(str(n), int(p), np.asarray(o, dtype=np.float64), [str(ch) for ch in c], bool(e)))
+    return joints
+
+
 def _tokens(text: str) -> list[tuple[str, int]]:
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from .axes import estimate_axis_scale, motion_up_axis
 from .readers import detect_layout, load_csv, load_npy, load_npz
 
 __all__ = ["DEFAULT_FPS", "LAYOUTS", "LOADABLE", "Motion", "detect_layout", "load_motion", "load_motions"]
+
+if TYPE_CHECKING:
+    from .bvh import BvhJoint
 
 
 @dataclass
@@ -34,6 +38,9 @@ class Motion:
                  were restored (``axes.estimate_axis_scale``); exports divide it out again, so files
                  written for the user stay in the source's own units.
     scale_note:  what restoring proportions did and why (for ``choreo info``).
+    notes:       what loading did that the user should know (C3D: gaps filled, markers excluded).
+    rig:         the BVH hierarchy the joints come from (one ``BvhJoint`` per joint, end sites
+                 included), so a take can be written back onto the source skeleton; None otherwise.
     """
 
     positions: np.ndarray
@@ -47,6 +54,8 @@ class Motion:
     up_axis: str = ""  # which axis points up when known ("y" for BVH; a generated take copies its source's)
     axis_scale: np.ndarray = field(default_factory=lambda: np.ones(3))
     scale_note: str = ""
+    notes: list[str] = field(default_factory=list)
+    rig: list[BvhJoint] | None = None
 
     def __post_init__(self) -> None:
         self.positions = np.asarray(self.positions, dtype=np.float32)
@@ -76,9 +85,10 @@ class Motion:
 
     def like(self, positions: np.ndarray, source: str) -> Motion:
         """A new clip (a take) that stands the way this one does: its fps, joint names, bones, layout,
-        up axis and axis scale (a guess of the up axis on a drifting take could flip it)."""
+        up axis, axis scale and BVH rig (a guess of the up axis on a drifting take could flip it; the
+        rig lets a BVH export write the take on the source's skeleton)."""
         return Motion(positions, fps=self.fps, joint_names=list(self.joint_names), bones=self.bones, source=source,
-                      layout=self.layout, up_axis=motion_up_axis(self), axis_scale=self.axis_scale)
+                      layout=self.layout, up_axis=motion_up_axis(self), axis_scale=self.axis_scale, rig=self.rig)
 
     @property
     def duration(self) -> float:
@@ -87,7 +97,7 @@ class Motion:
 
 
 DEFAULT_FPS = 30.0
-LOADABLE = (".npy", ".npz", ".bvh", ".csv")
+LOADABLE = (".npy", ".npz", ".bvh", ".c3d", ".csv")
 LAYOUTS = ("auto", "frames-first", "joints-first")
 PROPORTIONS = ("auto", "file")  # restore per-axis-normalised proportions, or keep the file's values
 
@@ -124,12 +134,12 @@ def _round_fps(fps: float) -> float:
 
 def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None,
                 proportions: str = "auto") -> Motion:
-    """Read one clip from ``.npy``, ``.npz``, ``.bvh`` or ``.csv`` into a :class:`Motion`.
+    """Read one clip from ``.npy``, ``.npz``, ``.bvh``, ``.c3d`` or ``.csv`` into a :class:`Motion`.
 
     ``layout`` ("auto", "frames-first", "joints-first") says how a NumPy array is
     stored; "auto" decides by temporal smoothness and records why in
-    ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, an
-    ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
+    ``layout_note``. ``fps`` overrides the file's rate (BVH ``Frame Time``, C3D point
+    rate, an ``fps`` entry of a ``.npz``); without either, 30 fps is assumed and
     ``fps_note`` says so. ``proportions="auto"`` restores the body's proportions when
     every axis was scaled to the same range (many published dance files are min-max
     normalised per axis) and says so in ``scale_note``; ``"file"`` keeps the values as
@@ -156,6 +166,9 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
     file_fps: float | None = None
     names: list[str] = []
     bones: np.ndarray | None = None
+    notes: list[str] = []
+    rig = None
+    up = "y" if ext == ".bvh" else ""  # BVH's convention
     if ext == ".npy":
         pos, lay, note = load_npy(path, layout)
     elif ext == ".npz":
@@ -172,13 +185,22 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         file_fps = _round_fps(clip.fps)
         names = [j.name for j in clip.joints]
         bones = clip.bones()
+        rig = clip.joints
+    elif ext == ".c3d":
+        from .c3d import read_c3d
+
+        c3d = read_c3d(path)
+        pos, lay, names, notes, up = c3d.positions, "frames-first", c3d.labels, c3d.notes, c3d.up_axis
+        note = (f"frames-first: C3D, {pos.shape[1]} markers from frame {c3d.first_frame}, "
+                f"{c3d.units} -> metres")
+        file_fps = _round_fps(c3d.fps)
     else:
         values, names = load_csv(path)
         pos, lay, note = values.astype(np.float32), "frames-first", "frames-first: CSV, one row per frame"
     _check_positions(pos, path)
     rate, fps_note = _fps_from(fps, file_fps, path)
     scale, scale_note = np.ones(3), ""
-    if proportions == "auto" and ext != ".bvh":  # a BVH skeleton has its own offsets: nothing to restore
+    if proportions == "auto" and ext not in (".bvh", ".c3d"):  # a skeleton's offsets, metres: nothing to restore
         scale = estimate_axis_scale(pos)
         if np.any(np.abs(scale - 1.0) > 1e-9):
             pos = (pos * scale).astype(np.float32)
@@ -194,9 +216,11 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
         layout=lay,
         layout_note=note,
         fps_note=fps_note,
-        up_axis="y" if ext == ".bvh" else "",  # BVH's convention
+        up_axis=up,
         axis_scale=scale,
         scale_note=scale_note,
+        notes=notes,
+        rig=rig,
     )
 
 

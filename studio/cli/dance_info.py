@@ -41,6 +41,7 @@ def motion_info(motion: Motion) -> dict:
         "body_height": height,
         "mean_speed_per_frame": speed,
         "mean_speed_per_s": speed * motion.fps,
+        "notes": list(motion.notes),
     }
 
 
@@ -66,6 +67,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"scale     {info['scale_note'] or 'as stored (axis scale 1, 1, 1)'}",
         f"speed     {info['mean_speed_per_frame']:.4g} units/frame ({info['mean_speed_per_s']:.4g} units/s)",
     ]
+    lines += [f"note      {n}" for n in info["notes"]]
     print("\n".join(lines))
     return 0
 
@@ -80,7 +82,7 @@ def add_proportions_flag(p: argparse.ArgumentParser) -> None:
 def add_info_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``choreo info FILE [--layout ...] [--fps F] [--json]`` on ``sub``."""
     p = sub.add_parser("info", help="frames, joints, fps, layout, bones of a motion file",
-                       description="Show what a motion file (.npy, .npz, .bvh, .csv) holds.")
+                       description="Show what a motion file (.npy, .npz, .bvh, .c3d, .csv) holds.")
     p.add_argument("file", help="motion file")
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="how a .npy/.npz array is stored (default: detect)")
