@@ -1,4 +1,4 @@
-"""Files out of a session: a take as a Motion, and exports whose videos are what the stage shows."""
+"""Files out of a session: exports whose videos are what the stage shows, and model checkpoints."""
 
 from __future__ import annotations
 
@@ -8,38 +8,21 @@ from typing import Any
 
 from ..core.errors import ChoreoError
 from ..core.fileio import atomic_path
-from ..dance.axes import motion_up_axis
 from ..dance.export import VIDEO_FORMATS, export_motion
 from ..dance.motion import Motion
 from .showing import Showing
-from .state import Take
 
 
-def take_motion(take: Take, variation: int = 0) -> Motion:
-    """Variation ``variation`` of ``take`` as a Motion with its seed clip's fps, joint names, bones and up axis."""
-    ref = take.seed
-    kw: dict[str, Any] = {}
-    if ref is not None and ref.n_joints == take.positions.shape[2]:
-        kw = dict(fps=ref.fps, joint_names=list(ref.joint_names), bones=ref.bones, layout=ref.layout,
-                  up_axis=motion_up_axis(ref))
-    return Motion(take.positions[variation], source=f"take {take.id}", **kw)
-
-
-def export_take(take: Take | None, showing: Showing, path: str | Path, overwrite: bool,
+def export_take(what: Motion | list[Motion], showing: Showing, path: str | Path, overwrite: bool,
                 options: dict[str, Any]) -> Path | list[Path]:
-    """Write ``take`` (None: the clip ``showing`` shows) to ``path``.
+    """Write a take's variations (or a clip) ``what`` to ``path``.
 
-    Videos render ``showing`` (so they are what the stage plays); data formats hold the take's own
-    frames, one file per variation (``export_motion``'s rules).
+    Videos render ``showing`` (so they are what the stage plays); data formats hold ``what`` itself,
+    one file per variation (``export_motion``'s rules).
     """
     if Path(path).suffix.lower() in VIDEO_FORMATS:
         return showing.export_video(path, overwrite=overwrite, **options)
-    if take is None:
-        if showing.clip is None:
-            raise ChoreoError("no motion loaded")
-        return export_motion(showing.clip, path, overwrite=overwrite, **options)
-    motions = [take_motion(take, v) for v in range(take.positions.shape[0])]
-    return export_motion(motions if len(motions) > 1 else motions[0], path, overwrite=overwrite, **options)
+    return export_motion(what, path, overwrite=overwrite, **options)
 
 
 def copy_checkpoint(src: Path | None, path: str | Path, overwrite: bool) -> Path:

@@ -43,10 +43,10 @@ from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
-from .exports import copy_checkpoint, export_take, take_motion
-from .showing import Showing, clip_name
+from .exports import copy_checkpoint, export_take
+from .showing import Showing
 from .state import Fit, LossHistory, Take, TrainingProgress
-from .store import SessionField, StateStore, pump_in_asyncio
+from .store import SessionField, StateStore, frame_index, pump_in_asyncio
 from .takes import TakeShelf
 from .training import TrainingRun
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
@@ -93,6 +93,7 @@ class Session:
         self._device = str(resolve_device(device))
         self.last_error: WorkerError | None = None
         self.model_checkpoint: Path | None = None  # file the current model can be saved from
+        self._demo_model: DanceModel | None = None
         self._owns_worker = worker is None
         self.worker = worker or Worker(device=self._device)
         self.shelf = TakeShelf(self.store)
@@ -209,22 +210,11 @@ class Session:
         return None if model is None else model.seed
 
     def _check_seed_frame(self, value: Any) -> int | None:
-        if value is None:
-            return None
         clip = self.seed_clip()
-        hi = clip.n_frames if clip is not None else None
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2 or \
-                (hi is not None and value > hi):
-            raise ChoreoError(f"seed frame must be a whole number from 2 to {hi or 'the clip length'}, got {value!r}")
-        return int(value)
+        return None if value is None else frame_index("seed frame", value, 2, clip.n_frames if clip else None)
 
     def _check_playhead(self, value: Any) -> int:
-        m = self.motion
-        hi = m.n_frames - 1 if m is not None else None
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or \
-                (hi is not None and value > hi):
-            raise ChoreoError(f"playhead must be a frame from 0 to {hi if hi is not None else '...'}, got {value!r}")
-        return int(value)
+        return frame_index("playhead", value, 0, self.motion.n_frames - 1 if self.motion else None)
 
     # -- loading -------------------------------------------------------------------
 
@@ -246,7 +236,7 @@ class Session:
         self.store.assign("seed_frame", None)
         self.store.assign("playhead", min(self.playhead, first.n_frames - 1))
         self.store.assign("motion", first)
-        self._update_fit()
+        self.store.assign("fit", Fit.between(self.model, first))
         return first
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
@@ -263,26 +253,14 @@ class Session:
         fps = model.seed.fps if model.seed is not None else DEFAULT_FPS
         self.store.assign("look_back", round(model.config.default_look_back / fps, 3))  # about a second
         changed = self.store.assign("model", model)
-        self._update_fit()
+        self.store.assign("fit", Fit.between(model, self.motion))
         if changed and self.live:
             self.regenerate_live()
 
-    def _update_fit(self) -> None:
-        model, clip = self.model, self.motion
-        joints = None if model is None else (model.codec.n_joints if model.codec is not None
-                                             else model.config.n_joints)
-        self.store.assign("fit", Fit(joints, None if clip is None else clip.n_joints, clip_name(clip)))
-
     @property
     def model_is_demo(self) -> bool:
-        """True when the model is the shipped demo model (nothing the user made or chose)."""
-        ckpt = self.model_checkpoint
-        if self.model is None or ckpt is None:
-            return False
-        try:
-            return ckpt.resolve() == asset_path("demo_dance.pt").resolve()
-        except ChoreoError:
-            return False
+        """True when the model is the demo model ``load_demo`` loaded (nothing the user made or chose)."""
+        return self.model is not None and self.model is self._demo_model
 
     def load_demo(self, model: bool = True) -> None:
         """The synthetic dancer, and (``model=True``) the shipped demo model when ``assets/demo_dance.pt``
@@ -294,7 +272,7 @@ class Session:
             path = asset_path("demo_dance.pt")
         except ChoreoError:
             return
-        self.load_model(path)
+        self._demo_model = self.load_model(path)
 
     # -- training ------------------------------------------------------------------
 
@@ -338,7 +316,7 @@ class Session:
             raise ChoreoError("no model loaded: train one or load a checkpoint first")
         params = self.params
         take_id = self.worker.reserve_id()
-        n_joints = model.codec.n_joints if model.codec is not None else model.config.n_joints
+        n_joints = Fit.joints_of(model)
         seed = self.seed_clip()
         take = self.shelf.start(take_id, params, n_joints, live=bool(self.live), seed=seed)  # before frames
         self.store.assign("generation_status", "generating")
@@ -402,12 +380,9 @@ class Session:
     # -- files -----------------------------------------------------------------------
 
     def take_motion(self, index: int | None = None, variation: int = 0) -> Motion:
-        """A take (default: the current one) as a Motion with its seed clip's fps, names and bones."""
-        takes = self.takes
-        i = self.current_take if index is None else index
-        if not takes or not -len(takes) <= i < len(takes):
-            raise ChoreoError("no take to export: generate one first")
-        return take_motion(takes[i], variation)
+        """A take (default: the current one) as a Motion standing like the clip it continues (its fps, names,
+        bones, layout, up axis)."""
+        return self.shelf.motion(self.current_take if index is None else index, variation, self.seed_clip())
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.
@@ -419,13 +394,14 @@ class Session:
         if what == "motion":
             if self.motion is None:
                 raise ChoreoError("no motion loaded")
-            return export_take(None, Showing.of_clip(self.motion, self.skeleton), path, overwrite, options)
+            return export_take(self.motion, Showing.of_clip(self.motion, self.skeleton), path, overwrite, options)
         if what != "take":
             raise ChoreoError(f"export what= must be take or motion, got {what!r}")
         take = self.shelf.current()
         if take is None:
             raise ChoreoError("no take to export: generate one first")
-        return export_take(take, self.showing(), path, overwrite, options)
+        motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
+        return export_take(motions if len(motions) > 1 else motions[0], self.showing(), path, overwrite, options)
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""

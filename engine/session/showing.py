@@ -36,22 +36,12 @@ from ..dance.axes import motion_up_axis
 from ..dance.export import VIDEO_FORMATS, export_motion
 from ..dance.motion import Motion
 from ..dance.render import GHOST, PALETTE, FigureRenderer
-from .state import Take
+from .state import Take, clip_name
+
+__all__ = ["SOURCE", "Figure", "Showing", "clip_name"]
 
 SOURCE = (190, 196, 212)  # the clip on its own: a light grey, so colour always means "generated"
 RGB = tuple[int, int, int]
-
-
-def clip_name(motion: Motion | None) -> str:
-    """A short name for a clip: its file name, or what made it."""
-    if motion is None:
-        return ""
-    src = str(motion.source or "clip")
-    if src.startswith("synthetic-markers"):
-        return "synthetic markers"
-    if src.startswith("synthetic"):
-        return "demo dancer"
-    return Path(src).name or src
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup
@@ -116,6 +118,18 @@ class LossHistory:
         return rising and len(window) >= 2 and window[-1] < window[0]
 
 
+def clip_name(motion: Motion | None) -> str:
+    """A short name for a clip: its file name, or what made it."""
+    if motion is None:
+        return ""
+    src = str(motion.source or "clip")
+    if src.startswith("synthetic-markers"):
+        return "synthetic markers"
+    if src.startswith("synthetic"):
+        return "demo dancer"
+    return Path(src).name or src
+
+
 @dataclass(frozen=True)
 class Fit:
     """Whether the loaded model can continue the clip on stage (both can be loaded whatever they are)."""
@@ -123,6 +137,17 @@ class Fit:
     model_joints: int | None = None  # joints of the body the model dances; None: no model
     clip_joints: int | None = None  # joints of the clip on stage; None: no clip
     clip_name: str = ""
+
+    @staticmethod
+    def joints_of(model: Any) -> int:
+        """Joints of the body a dance model dances."""
+        return model.codec.n_joints if model.codec is not None else model.config.n_joints
+
+    @classmethod
+    def between(cls, model: Any, clip: Motion | None) -> Fit:
+        """How ``model`` (a DanceModel or None) fits ``clip`` (or None)."""
+        return cls(None if model is None else cls.joints_of(model), None if clip is None else clip.n_joints,
+                   clip_name(clip))
 
     @property
     def ok(self) -> bool:

@@ -95,6 +95,19 @@ class TakeShelf:
             if take is not None and take.status != status:
                 self._publish(index, replace(take, status=status))
 
+    def motion(self, index: int, variation: int, source: Motion | None) -> Motion:
+        """Take ``index``'s ``variation`` as a Motion standing like the clip it continued (``take.seed``;
+        ``source`` for a take that does not know it): that clip's fps, names, bones and layout."""
+        takes = self.takes
+        if not takes or not -len(takes) <= index < len(takes):
+            raise ChoreoError("no take to export: generate one first")
+        take = takes[index]
+        positions, name = take.positions[variation], f"take {take.id}"
+        source = take.seed if take.seed is not None else source
+        if source is None or source.n_joints != positions.shape[1]:  # e.g. a clip of another body opened since
+            return Motion(positions, source=name)
+        return source.like(positions, name)
+
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
         takes = self.takes

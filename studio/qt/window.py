@@ -41,6 +41,7 @@ from .menus import build_menus
 from .notices import FitNotice
 from .onstage import StageDirector
 from .opening import FileOpener
+from .osc import OscStreamToggle
 from .sketch import SketchTab
 from .stage import StageView
 from .timeline import Timeline
@@ -74,11 +75,15 @@ class MainWindow(QMainWindow):
         self.exporter = Exporter(self)
         self.director = StageDirector(self.session, self.bridge, self.stage, self.timeline, self.fps_label, self)
         self.menus = build_menus(self)
+        self.osc = OscStreamToggle(self, self.session, lambda: self.stage.showing)  # Dance ▸ Stream to…
+        self.menus["Dance"].addSeparator()
+        self.menus["Dance"].addAction(self.osc.action)
 
-        for w in (self.controls, self.training, self.sketch):
+        for w in (self.controls, self.training, self.sketch, self.osc):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch):
+        for w in (self.training, self.sketch, self.osc):
             w.message.connect(self.show_message)
+        self.timeline.position_changed.connect(self.osc.send_frame)
         self.sketch.message.connect(lambda _m: self.show_models())
         self.stage.open_requested.connect(self.open_dialog)
         self.stage.demo_requested.connect(self.load_demo)
@@ -270,6 +275,7 @@ class MainWindow(QMainWindow):
             e.ignore()
             return
         self.timeline.pause()
+        self.osc.stop()
         self.sketch.close()
         for j in self._jobs:
             j.wait(60)

@@ -22,8 +22,8 @@ def _export(qtbot, win, monkeypatch, path: Path, what: str = "take") -> None:
     monkeypatch.setattr(files, "ask_export", lambda *_a, **_k: files.ExportChoice(path, what))
     job = win.export_dialog()
     assert job is not None
-    qtbot.waitUntil(lambda: not job.running, timeout=60000)
-    assert "Exported" in win.last_message, win.last_message
+    qtbot.waitUntil(lambda: not job.running and not win.last_message.startswith("Exporting"), timeout=60000)
+    assert win.last_message.startswith("Exported"), win.last_message
 
 
 def _ghost_pixels(img: np.ndarray, rgb=GHOST) -> np.ndarray:
