@@ -99,6 +99,6 @@ def _transport_keys(win: MainWindow) -> None:
     tl = win.timeline
     slots = {"toggle": tl.toggle, "back": lambda: tl.step(-1), "forward": lambda: tl.step(1),
              "home": tl.home, "end": tl.end}
-    win.transport = {key: slots[name] for key, (_, name) in TRANSPORT.items()}
+    win.transport.update({key: slots[name] for key, (_, name) in TRANSPORT.items()})
     for key, slot in win.transport.items():
         QShortcut(QKeySequence(key), win).activated.connect(slot)

@@ -12,6 +12,7 @@ beside Generate and Train.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,8 @@ class MainWindow(QMainWindow):
         self.opener = FileOpener(self)
         self.exporter = Exporter(self)
         self.director = StageDirector(self.session, self.bridge, self.stage, self.timeline, self.fps_label, self)
-        self.menus = build_menus(self)
+        self.transport: dict[Qt.Key, Callable[[], Any]] = {}  # timeline keys, filled by build_menus
+        self.menus = build_menus(self)  # also sets self.lead_in_action (View ▸ Lead-in)
         self.osc = OscStreamToggle(self, self.session, lambda: self.stage.showing)  # Dance ▸ Stream to…
         self.menus["Dance"].addSeparator()
         self.menus["Dance"].addAction(self.osc.action)
@@ -284,5 +286,3 @@ class MainWindow(QMainWindow):
             self.session.close()
         self.stage.canvas.close()
         super().closeEvent(e)
-
-    transport: dict[Any, Any]  # transport keys -> timeline slots (set by build_menus)
