@@ -175,8 +175,8 @@ def test_export_never_overwrites_silently(qtbot, win, tiny_dance, tmp_path, monk
     assert asked and out.stat().st_mtime_ns == stamp
     monkeypatch.setattr(files, "confirm_overwrite", lambda _p, paths: True)
     job = win.export_dialog()
-    qtbot.waitUntil(lambda: not job.running, timeout=10000)
-    assert "Exported" in win.last_message
+    # the job's thread ends before its "done" reaches the Qt thread: wait for the message itself
+    qtbot.waitUntil(lambda: not job.running and "Exported" in win.last_message, timeout=10000)
 
 
 def test_drop_a_file(qtbot, win, tmp_path):
