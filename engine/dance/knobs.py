@@ -1,4 +1,5 @@
-"""The dance knobs: generation (what the sliders hold) and training (the model and its budget).
+"""The dance knobs: generation (what the sliders hold), view (what the stage and videos show) and
+training (the model and its budget).
 
 One definition per knob (see ``engine.core.knobs``). Defaults of the training knobs are the
 config dataclasses' own, so a front end, the CLI and ``train()`` cannot disagree.
@@ -36,6 +37,12 @@ GENERATION = table([
     Knob("continue_from_playhead", "Continue from playhead", "bool", False,
          tip="Dance on from the pose under the playhead instead of the start of the clip"),
     Knob("live", "Live", "bool", False, tip="Regenerate as soon as a knob moves (the take updates while you drag)"),
+])
+
+VIEW = table([
+    Knob("lead_in", "Lead-in before the take", "bool", False,
+         tip="Play the moment the take continues from (the look-back the model watched) before the take, "
+             "on the stage and in exported videos"),
 ])
 
 TRAINING = table([
