@@ -28,7 +28,7 @@ GENERATION = table([
     Knob("look_back", "Look-back", "float", 1.0, lo=0.02, hi=30.0, unit="s", scale="log", log_floor=0.05,
          step=0.1, tip="How much of the clip the model watches before it dances on: short = it forgets the "
                        "phrase quickly, long = it keeps the phrase's momentum"),
-    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", step=1.0, decimals=1,
+    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", scale="log", step=1.0, decimals=1,
          tip="Length of the take"),
     Knob("rng", "Random seed", "int", 0, lo=0, hi=2**31 - 1, flag="--seed",
          tip="The same seed and settings give the same dance again"),
