@@ -224,3 +224,94 @@ class RigidProjector:
         return out
 
     __call__ = project
+
+
+NORMALISED_SPAN_TOL = 0.01  # whole-clip spans of all three axes equal within 1 %: stored per-axis min-max scaled
+
+
+def looks_axis_normalised(positions: np.ndarray) -> bool:
+    """True when every axis spans the same range over the whole clip (e.g. each min-max scaled to [0, 1]).
+
+    A real body is taller than it is wide and travels further across the floor than up, so equal
+    spans on all three axes (to 1 %) mean the clip was scaled per axis, not captured that way.
+    """
+    x = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    x = x[np.isfinite(x).all(1)]
+    if len(x) < 2:
+        return False
+    span = np.ptp(x, axis=0)
+    return bool(span.min() > 0 and span.max() / span.min() - 1 <= NORMALISED_SPAN_TOL)
+
+
+def _rigidity(x: np.ndarray, pairs: np.ndarray) -> float:
+    """Mean coefficient of variation of the distances of ``pairs`` over frames (0 = perfectly rigid)."""
+    d = np.linalg.norm(x[:, pairs[:, 0]] - x[:, pairs[:, 1]], axis=-1)
+    mean = d.mean(0)
+    keep = mean > 1e-6 * (mean.max() + 1e-12)  # coincident joints (zero-length bones) say nothing about scale
+    return float((d.std(0)[keep] / mean[keep]).mean()) if keep.any() else 0.0
+
+
+def fit_axis_scale(positions: np.ndarray, up: int | None = None, max_frames: int = 192,
+                   rounds: int = 4) -> tuple[np.ndarray, float, float]:
+    """Per-axis scale (up axis fixed at 1) that makes the steadiest joint pairs most rigid.
+
+    Alternates: the steadiest pairs (the minimum spanning tree of distance variability, as
+    ``infer_bones``) at the current scale, then the two floor-axis scales (log-space grid, then
+    Nelder-Mead) that minimise those pairs' mean variability. Returns ``(scale, rigidity before,
+    rigidity after)``, rigidity being the mean coefficient of variation of the pairs' lengths.
+    """
+    from scipy.optimize import minimize
+
+    x = _subsample(np.asarray(positions), max_frames)
+    x = x - x.mean(axis=1, keepdims=True)
+    if up is None:
+        up = int(np.argmax(np.ptp(x, axis=1).mean(0)))
+    floor = [a for a in range(3) if a != up]
+    scale = np.ones(3)
+
+    def scaled(logs: np.ndarray) -> np.ndarray:
+        s = np.ones(3)
+        s[floor] = np.exp(logs)
+        return x * s
+
+    def tree(y: np.ndarray) -> np.ndarray:
+        d = np.linalg.norm(y[:, :, None, :] - y[:, None, :, :], axis=-1)
+        w = d.std(0) / (d.mean(0) + 1e-9) + 1e-6
+        np.fill_diagonal(w, 0)
+        mst = minimum_spanning_tree(w).tocoo()
+        return np.stack([mst.row, mst.col], 1)
+
+    pairs = tree(x)
+    before = _rigidity(x, pairs)
+    logs = np.zeros(2)
+    grid = np.log(2.0) * np.linspace(-3, 3, 13)  # 1/8x .. 8x per floor axis
+    for _ in range(rounds):
+        def cost(v: np.ndarray, pairs: np.ndarray = pairs) -> float:
+            return _rigidity(scaled(v), pairs)
+
+        best = min(((cost(np.array([a, b])), a, b) for a in grid + logs[0] for b in grid + logs[1]))
+        res = minimize(cost, np.array(best[1:]), method="Nelder-Mead",
+                       options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 400})
+        new = np.clip(res.x, -5, 5)
+        pairs_new = tree(scaled(new))
+        done = np.allclose(new, logs, atol=1e-3) and np.array_equal(np.sort(pairs_new, 1), np.sort(pairs, 1))
+        logs, pairs = new, pairs_new
+        grid = grid / 4  # later rounds refine around the current scale
+        if done:
+            break
+    scale[floor] = np.exp(logs)
+    return scale, before, _rigidity(scaled(logs), pairs)
+
+
+def estimate_axis_scale(positions: np.ndarray) -> np.ndarray:
+    """Scale per axis ``(3,)`` that restores a clip stored per-axis min-max normalised (up axis = 1).
+
+    Many published dance ``.npy`` files scale each axis to [0, 1] over the whole clip: the dancer
+    becomes a thin pillar, every turn a non-rigid change, and inferred bones a tangle. Such a clip
+    (``looks_axis_normalised``) gets the floor-axis scales that make its steadiest joint pairs most
+    rigid (``fit_axis_scale``); any other clip gets ``[1, 1, 1]``. Multiply positions by the result
+    to restore proportions (divide to go back to the file's units).
+    """
+    if not looks_axis_normalised(positions):
+        return np.ones(3)
+    return fit_axis_scale(positions)[0]
