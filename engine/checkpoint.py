@@ -67,6 +67,9 @@ def dance_extra(model) -> dict[str, Any]:
         "joint_names": list(seed.joint_names),
         "layout": seed.layout,
         "source": seed.source,
+        **({} if getattr(model, "pose_bank", None) is None else {
+            "pose_bank": torch.as_tensor(np.asarray(model.pose_bank, np.float32)),
+            "pose_radius": float(model.pose_radius), "pose_up": int(model.pose_up)}),
     }
 
 
@@ -103,6 +106,9 @@ def load_dance_model(path: str | Path, device: str | torch.device = "cpu"):
             joint_names=list(extra["joint_names"]), bones=extra.get("seed_bones", extra["bones"]).numpy(),
             source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
         )
+        if "pose_bank" in extra:
+            model.pose_bank = extra["pose_bank"].float().numpy()
+            model.pose_radius, model.pose_up = float(extra["pose_radius"]), int(extra["pose_up"])
     except (KeyError, TypeError, RuntimeError, ValueError) as err:
         raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err
     model.checkpoint_info = {k: payload.get(k) for k in ("step", "frames_seen", "best_val", "elapsed")}

@@ -17,6 +17,8 @@ from .errors import ChoreoError
 from .mdn import diag_mixture_nll
 from .models import DanceConfig, DanceModel
 from .motion import Motion, load_motions
+from .pose_guard import build_pose_bank
+from .render import motion_up_axis
 from .representation import MotionCodec
 from .skeleton import infer_bones, motion_skeleton
 from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
@@ -171,6 +173,10 @@ def train(
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
+    # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
+    up = "xyz".index(motion_up_axis(first)[-1])
+    model.pose_bank, model.pose_radius = build_pose_bank(clips, up)
+    model.pose_up = up
     task = DanceTask(model, clips, codec, config.val_fraction, dance_extra(model))
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)

@@ -18,6 +18,7 @@ from .errors import ChoreoError
 from .mdn import DiagMixtureSampler, MixtureChoice
 from .models import DanceModel, NumpyLSTM, numpy_twin
 from .motion import Motion
+from .pose_guard import PoseGuard
 from .render import guess_up_axis, motion_up_axis
 from .representation import raw_features
 from .skeleton import RigidProjector
@@ -39,6 +40,8 @@ class DanceGenerator:
     rng:               seed for reproducible takes.
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
+    pose_guard:        radius of the pose-space guard in units of the model's held-out pose distance
+                       (``engine.pose_guard``; 0 = off; models without a pose bank have none).
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
                        keep the body's lowest point within the seed clip's range of heights
                        (no floating up, no sinking through the floor).
@@ -60,6 +63,7 @@ class DanceGenerator:
         variations: int = 1,
         rigid: bool = True,
         stay_on_stage: bool = True,
+        pose_guard: float = 1.0,
     ) -> None:
         if model.codec is None:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
@@ -97,6 +101,9 @@ class DanceGenerator:
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
+        bank = getattr(model, "pose_bank", None)
+        self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
+                       if bank is not None and pose_guard > 0 else None)
         span = self.codec.stage_hi - self.codec.stage_lo
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
         self._stage_lo = (self.codec.stage_lo - margin).astype(np.float64)
@@ -169,6 +176,8 @@ class DanceGenerator:
         j = self.codec.n_joints
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
         vel = feats[:, 3 * j :]
+        if self._guard is not None:
+            pose = self._guard(pose)
         if self._projector is not None and self.rigid:
             pose = self._projector.project(pose)
             shift = pose.mean(1)  # keep the pose centred: the projection may move its centre

@@ -92,6 +92,9 @@ class DanceModel(nn.Module):
         self.bones: Tensor | None = None
         self.bone_lengths: Tensor | None = None
         self.seed: Motion | None = None
+        self.pose_bank: np.ndarray | None = None  # canonical training poses (M, J*3) for the pose guard
+        self.pose_radius: float = 0.0  # how far unseen movement lies from the bank (the guard's radius)
+        self.pose_up: int = 1  # up axis of the bank
 
     def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[DiagGaussianMixture, LSTMState]:
         """``x``: ``(batch, time, frame_dim)`` normalised frames -> mixture per step."""

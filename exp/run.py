@@ -84,6 +84,13 @@ def main():
                 "val": r.val_loss, "best_val": r.best_val_loss}
         print("trained", info, file=sys.stderr)
         model = DanceModel.load(out)
+    if getattr(model, "pose_bank", None) is None:
+        from engine.pose_guard import build_pose_bank
+        from engine.render import motion_up_axis
+        from engine.dance_training import strided_clips
+        up = "xyz".index(motion_up_axis(m)[-1])
+        model.pose_bank, model.pose_radius = build_pose_bank(strided_clips([m], model.config.model_fps), up)
+        model.pose_up = up
     data = dq.time_major(np.load(data_path))
     import torch; torch.set_num_threads(1)
     gk = json.loads(a.gen)
@@ -91,6 +98,8 @@ def main():
         for frames in ([a.frames] + ([3600] if a.long else [])):
             gen = DanceGenerator(model, seed=m, seed_frame=100, rng=seed, **gk)
             t0 = time.time(); take = gen.generate(frames); gs = time.time() - t0
+            g = gen._guard
+            if g is not None: print(f"guard moved {g.corrected}/{g.seen}", file=sys.stderr)
             take_src = take / scale
             np.save(f"exp/runs/{a.tag}_{a.ds}_s{seed}_{frames}.npy", take_src)
             q = judge(data, take_src.astype(np.float64))
