@@ -17,6 +17,7 @@ from .dance_training import DanceTask
 from .generation import DanceGenerator
 from .mdn import diag_mixture_nll
 from .models import DanceConfig, DanceModel
+from .pose_guard import build_pose_bank
 from .representation import MotionCodec
 from .skeleton import infer_bones
 from .synthetic import synthetic_markers
@@ -46,6 +47,8 @@ def _bench_model(config: DanceConfig, frames: int = 4000) -> tuple[DanceModel, D
     bones, lengths = infer_bones(motion.positions)
     model.codec, model.seed = codec, motion
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths)
+    model.pose_bank, model.pose_radius = build_pose_bank([motion.positions], up=1)  # as train() builds it
+    model.pose_up = 1
     task = DanceTask(model, [motion.positions], codec, 0.1, extra={})
     return model, task, motion.positions
 

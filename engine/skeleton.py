@@ -251,14 +251,15 @@ def _rigidity(x: np.ndarray, pairs: np.ndarray) -> float:
     return float((d.std(0)[keep] / mean[keep]).mean()) if keep.any() else 0.0
 
 
-def fit_axis_scale(positions: np.ndarray, up: int | None = None, max_frames: int = 192,
-                   rounds: int = 4) -> tuple[np.ndarray, float, float]:
+def fit_axis_scale(positions: np.ndarray, up: int | None = None, max_frames: int = 128
+                   ) -> tuple[np.ndarray, float, float]:
     """Per-axis scale (up axis fixed at 1) that makes the steadiest joint pairs most rigid.
 
-    Alternates: the steadiest pairs (the minimum spanning tree of distance variability, as
-    ``infer_bones``) at the current scale, then the two floor-axis scales (log-space grid, then
-    Nelder-Mead) that minimise those pairs' mean variability. Returns ``(scale, rigidity before,
-    rigidity after)``, rigidity being the mean coefficient of variation of the pairs' lengths.
+    The cost of a scale is the weight of the minimum spanning tree of pair-distance variability
+    (the tree ``infer_bones`` takes as bones) at that scale, i.e. the mean coefficient of
+    variation of the steadiest pairs that connect every joint; the pairs are chosen anew for
+    every scale, so a wrong first guess of the bones cannot trap the search. A log-space grid
+    over the two floor axes (1/8x to 8x), then Nelder-Mead. Returns ``(scale, cost before, cost after)``.
     """
     from scipy.optimize import minimize
 
@@ -267,40 +268,30 @@ def fit_axis_scale(positions: np.ndarray, up: int | None = None, max_frames: int
     if up is None:
         up = int(np.argmax(np.ptp(x, axis=1).mean(0)))
     floor = [a for a in range(3) if a != up]
-    scale = np.ones(3)
+    diff = x[:, :, None, :] - x[:, None, :, :]  # (T, J, J, 3), scaled per axis below
+    sq = [diff[..., a] ** 2 for a in range(3)]
 
-    def scaled(logs: np.ndarray) -> np.ndarray:
+    def cost(logs: np.ndarray) -> float:
         s = np.ones(3)
-        s[floor] = np.exp(logs)
-        return x * s
-
-    def tree(y: np.ndarray) -> np.ndarray:
-        d = np.linalg.norm(y[:, :, None, :] - y[:, None, :, :], axis=-1)
-        w = d.std(0) / (d.mean(0) + 1e-9) + 1e-6
+        s[floor] = np.exp(np.clip(logs, -5, 5))
+        d = np.sqrt(sum(sq[a] * s[a] ** 2 for a in range(3)))
+        mean = d.mean(0)
+        w = d.std(0) / (mean + 1e-9)
+        # coincident joints (zero-length bones) are rigid at any scale: they say nothing about it
+        w[mean <= 1e-6 * (mean.max() + 1e-12)] = np.inf
+        w = w + 1e-9
         np.fill_diagonal(w, 0)
-        mst = minimum_spanning_tree(w).tocoo()
-        return np.stack([mst.row, mst.col], 1)
+        w[~np.isfinite(w)] = 0  # no edge
+        tree = minimum_spanning_tree(w)
+        return float(tree.sum() / max(1, tree.nnz))
 
-    pairs = tree(x)
-    before = _rigidity(x, pairs)
-    logs = np.zeros(2)
-    grid = np.log(2.0) * np.linspace(-3, 3, 13)  # 1/8x .. 8x per floor axis
-    for _ in range(rounds):
-        def cost(v: np.ndarray, pairs: np.ndarray = pairs) -> float:
-            return _rigidity(scaled(v), pairs)
-
-        best = min(((cost(np.array([a, b])), a, b) for a in grid + logs[0] for b in grid + logs[1]))
-        res = minimize(cost, np.array(best[1:]), method="Nelder-Mead",
-                       options={"xatol": 1e-4, "fatol": 1e-7, "maxiter": 400})
-        new = np.clip(res.x, -5, 5)
-        pairs_new = tree(scaled(new))
-        done = np.allclose(new, logs, atol=1e-3) and np.array_equal(np.sort(pairs_new, 1), np.sort(pairs, 1))
-        logs, pairs = new, pairs_new
-        grid = grid / 4  # later rounds refine around the current scale
-        if done:
-            break
-    scale[floor] = np.exp(logs)
-    return scale, before, _rigidity(scaled(logs), pairs)
+    grid = np.log(2.0) * np.linspace(-3, 3, 13)
+    best = min((cost(np.array([a, b])), a, b) for a in grid for b in grid)
+    res = minimize(cost, np.array(best[1:]), method="Nelder-Mead",
+                   options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 300})
+    scale = np.ones(3)
+    scale[floor] = np.exp(np.clip(res.x, -5, 5))
+    return scale, cost(np.zeros(2)), float(res.fun)
 
 
 def estimate_axis_scale(positions: np.ndarray) -> np.ndarray:
