@@ -95,7 +95,10 @@ def load_dance_model(path: str | Path, device: str | torch.device = "cpu"):
 
     payload = read_checkpoint(path, kind="dance")
     try:
-        model = DanceModel(DanceConfig(**payload["model_config"]))
+        config = dict(payload["model_config"])
+        if "anchor.weight" not in payload["model"]:
+            config["anchor"] = 0.0  # written before the pose anchor existed
+        model = DanceModel(DanceConfig(**config))
         model.load_state_dict(payload["model"])
         extra = payload["extra"]
         model.codec = MotionCodec.from_state_dict(extra["codec"])

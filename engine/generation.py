@@ -26,6 +26,17 @@ from .skeleton import RigidProjector
 STAGE_MARGIN = 0.1  # of the data's travel span: how far past it the body centre may go before turning back
 
 
+class _AnchorHead:
+    """NumPy copy of ``DanceModel.anchor`` (one small matrix-vector product per frame)."""
+
+    def __init__(self, layer: torch.nn.Linear) -> None:
+        self.w_t = np.ascontiguousarray(layer.weight.detach().float().cpu().numpy().T)
+        self.b = layer.bias.detach().float().cpu().numpy()
+
+    def __call__(self, h: np.ndarray) -> np.ndarray:
+        return (h @ self.w_t + self.b).astype(np.float64)
+
+
 class DanceGenerator:
     """Generates new frames in the source's coordinates.
 
@@ -42,6 +53,8 @@ class DanceGenerator:
     rigid:             keep bone lengths at the training data's lengths.
     pose_guard:        radius of the pose-space guard in units of the model's held-out pose distance
                        (``engine.pose_guard``; 0 = off; models without a pose bank have none).
+    anchor:            fraction of the way each sampled pose moves to the anchor head's predicted pose per
+                       network step (default: the model's ``DanceConfig.anchor``; 0 = off).
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
                        keep the body's lowest point within the seed clip's range of heights
                        (no floating up, no sinking through the floor).
@@ -64,6 +77,7 @@ class DanceGenerator:
         rigid: bool = True,
         stay_on_stage: bool = True,
         pose_guard: float = 1.0,
+        anchor: float | None = None,
     ) -> None:
         if model.codec is None:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
@@ -101,6 +115,11 @@ class DanceGenerator:
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
+        self._anchor = numpy_twin(model.anchor, _AnchorHead) if model.anchor is not None else None
+        self.anchor = float(model.config.anchor if anchor is None else anchor)
+        d = 3 * self.codec.n_joints
+        self._pose_std = self.codec.in_std[:d].astype(np.float64)
+        self._pose_mean = self.codec.in_mean[:d].astype(np.float64)
         bank = getattr(model, "pose_bank", None)
         self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
                        if bank is not None and pose_guard > 0 else None)
@@ -174,6 +193,9 @@ class DanceGenerator:
         y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
         feats = self.codec.decode_step(self._feats, y)
         j = self.codec.n_joints
+        if self._anchor is not None and self.anchor > 0:  # errors of integrated changes decay towards the anchor
+            target = self._anchor(self._h) * self._pose_std + self._pose_mean
+            feats[:, : 3 * j] += self.anchor * (target - feats[:, : 3 * j])
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
         vel = feats[:, 3 * j :]
         if self._guard is not None:

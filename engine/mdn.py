@@ -34,6 +34,7 @@ class DiagGaussianMixture:
     logits: Tensor  # (..., K) unnormalised mixture weights
     mu: Tensor  # (..., K, D)
     log_sigma: Tensor  # (..., K, D)
+    anchor: Tensor | None = None  # (..., A) a model's extra point prediction beside the mixture (dance: the next pose)
 
     @property
     def n_components(self) -> int:

@@ -41,6 +41,11 @@ class DanceConfig:
     frame_step: int = 1  # source frames per network step; set from the data's fps and model_fps
     input_noise: float = 0.5  # training-time noise on input poses, in units of a typical frame-to-frame step;
     # teaches the model to steer back when its own samples drift (exposure bias)
+    anchor: float = 0.15  # pose anchor: a second, linear head predicts the next *absolute* centre-relative pose
+    # (trained to the clean pose from noisy inputs); generation moves each sampled pose (previous pose + sampled
+    # change) this fraction of the way to it per network step, so errors of integrated changes decay instead of
+    # adding up while the motion keeps the smoothness of changes. 0: no anchor head (the checkpoint has none)
+    anchor_weight: float = 1.0  # weight of the anchor's mean squared error (z-scored poses) in the training loss
 
     @property
     def default_look_back(self) -> int:
@@ -88,6 +93,7 @@ class DanceModel(nn.Module):
         )
         init_lstm_(self.lstm)
         self.head = DiagGaussianMixtureHead(config.hidden, config.frame_dim, config.mixtures)
+        self.anchor = nn.Linear(config.hidden, config.n_joints * 3) if config.anchor > 0 else None
         self.codec: MotionCodec | None = None
         self.bones: Tensor | None = None
         self.bone_lengths: Tensor | None = None
@@ -99,7 +105,10 @@ class DanceModel(nn.Module):
     def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[DiagGaussianMixture, LSTMState]:
         """``x``: ``(batch, time, frame_dim)`` normalised frames -> mixture per step."""
         h, state = self.lstm(x, state)
-        return self.head(h), state
+        mix = self.head(h)
+        if self.anchor is not None:
+            mix.anchor = self.anchor(h).float()
+        return mix, state
 
     @torch.no_grad()
     def step(self, x: Tensor, state: LSTMState | None) -> tuple[DiagGaussianMixture, LSTMState]:
