@@ -144,6 +144,11 @@ def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
     return motions
 
 
+def up_index(motion: Motion) -> int:
+    """Index (0, 1, 2) of a clip's up axis (known, else guessed)."""
+    return "xyz".index(motion_up_axis(motion)[-1])
+
+
 def train(
     data: MotionSource | Sequence[MotionSource],
     out: str | Path | None = None,
@@ -172,7 +177,7 @@ def train(
         step = frame_step_for(motions[0].fps, model_config.model_fps)
         model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints, "frame_step": step})
         clips = strided_clips(motions, model_config.model_fps)
-        codec = MotionCodec.fit(clips)
+        codec = MotionCodec.fit(clips, up=up_index(motions[0]), turn_invariant=model_config.turns)
     torch.manual_seed(config.seed)
     model = DanceModel(model_config)
     first = motions[0]
@@ -184,7 +189,7 @@ def train(
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
     # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
-    up = "xyz".index(motion_up_axis(first)[-1])
+    up = up_index(first)
     model.pose_bank, model.pose_radius = build_pose_bank(clips, up)
     model.pose_up = up
     task = DanceTask(model, clips, codec, config.val_fraction, dance_extra(model))

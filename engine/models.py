@@ -45,6 +45,8 @@ class DanceConfig:
     # (trained to the clean pose from noisy inputs); generation moves each sampled pose (previous pose + sampled
     # change) this fraction of the way to it per network step, so errors of integrated changes decay instead of
     # adding up while the motion keeps the smoothness of changes. 0: no anchor head (the checkpoint has none)
+    turns: bool = True  # training crops are turned to random facings about the up axis (data augmentation:
+    # a take that turns to a facing the clip never shows still gets poses the model knows)
     anchor_weight: float = 1.0  # weight of the anchor's mean squared error (z-scored poses) in the training loss
 
     @property
