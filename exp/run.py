@@ -10,6 +10,7 @@ sys.path.insert(0, "/work/shared/tools")
 import dance_quality as dq
 import engine
 assert engine.__file__.startswith("/work/research13"), engine.__file__
+print("engine", engine.__file__, file=sys.stderr)
 from engine import load_motion, train, DanceModel, DanceGenerator
 from engine.models import DanceConfig
 from engine.training import TrainConfig
@@ -84,7 +85,7 @@ def main():
                 "val": r.val_loss, "best_val": r.best_val_loss}
         print("trained", info, file=sys.stderr)
         model = DanceModel.load(out)
-    if getattr(model, "pose_bank", None) is None:
+    if getattr(model, "pose_bank", None) is None and os.path.exists(os.path.join(os.path.dirname(engine.__file__), "pose_guard.py")):
         from engine.pose_guard import build_pose_bank
         from engine.render import motion_up_axis
         from engine.dance_training import strided_clips

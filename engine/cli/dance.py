@@ -64,6 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--variations", type=int, default=1, help="takes to generate side by side")
     g.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same take")
     g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
+    g.add_argument("--pose-guard", type=float, default=1.0,
+                   help="keep poses within this many held-out pose distances of the data's poses (0 = off)")
+    g.add_argument("--anchor", type=float, default=None,
+                   help="pull of the anchor head's predicted pose per step, 0..1 (default: the model's; 0 = off)")
     g.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     g.add_argument("--out", help="take.npy | .npz | .csv | .json | .mp4 | .gif (default: take.npy, numbered if taken)")
     g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
@@ -132,7 +136,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ChoreoError("already exists (use --force to replace it)", out)
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
-                         mixture=mixture, rng=args.seed, variations=args.variations, rigid=not args.no_rigid)
+                         mixture=mixture, rng=args.seed, variations=args.variations, rigid=not args.no_rigid,
+                         pose_guard=args.pose_guard, anchor=args.anchor)
     torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
