@@ -239,6 +239,8 @@ class DanceGenerator:
             s = self.frame_step
             frames = key[None] if s == 1 else self._between(prev, key, s)
             self._key = key
+            if self._projector is not None and self.rigid:  # bones as exact as float32 holds them
+                frames = self._projector.to_float32(frames)
             self._pending = list(frames[::-1].astype(np.float32))
         self.frames_generated += 1
         return self._pending.pop()

@@ -225,6 +225,19 @@ class RigidProjector:
 
     __call__ = project
 
+    def to_float32(self, x: np.ndarray) -> np.ndarray:
+        """Float32 copy of rigid float64 poses ``(..., J, 3)`` whose bones keep their lengths as well as float32 can.
+
+        Rounding every coordinate on its own puts two rounding errors on each bone (parent and
+        child); here each child is rounded once its parent is: ``child32 = f32(parent32 + (child - parent))``,
+        so a bone carries one rounding error, root(s) first, level by level.
+        """
+        out = np.asarray(x).astype(np.float32)
+        for par, ch, _, _ in self._levels:
+            offset = x[..., ch, :] - x[..., par, :]
+            out[..., ch, :] = out[..., par, :] + offset  # float32 + float64 -> float64, assigned as float32
+        return out
+
 
 NORMALISED_SPAN_TOL = 0.01  # whole-clip spans of all three axes equal within 1 %: stored per-axis min-max scaled
 
