@@ -20,7 +20,7 @@ from .motion import Motion, load_motions
 from .pose_guard import build_pose_bank
 from .render import motion_up_axis
 from .representation import MotionCodec, raw_features
-from .skeleton import infer_bones, motion_skeleton
+from .skeleton import infer_bones, motion_skeleton, rigid_bones
 from .training import Forward, TrainConfig, TrainEvent, TrainResult, fit
 
 RIGID_TREE_BYTES = 3e8  # memory for finding the rigid joint pairs: all frames of clips up to ~5,000 frames x 55 joints
@@ -185,6 +185,8 @@ def train(
     # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
     j = first.n_joints
     bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
+    keep = rigid_bones(first.positions, bones)  # a marker cloud's tree also links markers across joints
+    bones, lengths = bones[keep], lengths[keep]
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)

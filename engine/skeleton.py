@@ -80,6 +80,28 @@ def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tu
     return bones, mean_bone_lengths(positions, bones)
 
 
+RIGID_CV = 0.01  # a joint pair whose length varies less than this (std / mean) over the clip is held rigid ...
+RIGID_CV_MEDIAN = 3.0  # ... or less than this many times the median variability of the spanning tree's pairs
+
+
+def rigid_bones(positions: np.ndarray, bones: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> np.ndarray:
+    """The pairs of ``bones`` the clip really keeps rigid (a boolean mask).
+
+    A spanning tree must connect every joint, so on a bare marker cloud it also links markers on
+    different body segments (across a joint) whose distance changes with the pose (5-10 %).
+    Holding those at their mean length bends every pose by centimetres; only pairs whose length
+    varies less than ``RIGID_CV`` (or ``RIGID_CV_MEDIAN`` times the tree's median variability,
+    for noisy capture) are rigid. A skeleton's real bones all pass.
+    """
+    b = np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+    if not len(b):
+        return np.zeros(0, bool)
+    lengths = bone_lengths(_subsample(np.asarray(positions), max_frames), b)
+    mean = lengths.mean(0)
+    cv = np.where(mean > 0, lengths.std(0) / np.maximum(mean, 1e-12), 0.0)
+    return cv <= max(RIGID_CV, RIGID_CV_MEDIAN * float(np.median(cv)))
+
+
 def mean_bone_lengths(positions: np.ndarray, bones: np.ndarray, chunk: int = 32768) -> np.ndarray:
     """Mean length of every bone over all frames, in chunks (an hour of mocap stays small)."""
     total = np.zeros(len(np.asarray(bones).reshape(-1, 2)))
