@@ -41,7 +41,7 @@ class DanceConfig:
     frame_step: int = 1  # source frames per network step; set from the data's fps and model_fps
     input_noise: float = 0.5  # training-time noise on input poses, in units of a typical frame-to-frame step;
     # teaches the model to steer back when its own samples drift (exposure bias)
-    anchor: float = 0.15  # pose anchor: a second, linear head predicts the next *absolute* centre-relative pose
+    anchor: float = 0.05  # pose anchor: a second, linear head predicts the next *absolute* centre-relative pose
     # (trained to the clean pose from noisy inputs); generation moves each sampled pose (previous pose + sampled
     # change) this fraction of the way to it per network step, so errors of integrated changes decay instead of
     # adding up while the motion keeps the smoothness of changes. 0: no anchor head (the checkpoint has none)

@@ -61,6 +61,7 @@ def main():
     ap.add_argument("--gen", default="{}"); ap.add_argument("--frames", type=int, default=900)
     ap.add_argument("--seeds", default="0,1,2"); ap.add_argument("--long", action="store_true")
     ap.add_argument("--model", help="skip training, use this checkpoint")
+    ap.add_argument("--threads", type=int, help="torch threads for training (1 on an oversubscribed machine)")
     ap.add_argument("--restore", action="store_true", help="(d): estimate the axis scale and train in restored space")
     a = ap.parse_args()
     os.makedirs("exp/runs", exist_ok=True)
@@ -78,10 +79,12 @@ def main():
         model = DanceModel.load(a.model)
     else:
         if os.path.exists(out): os.remove(out)
+        if a.threads:
+            import torch; torch.set_num_threads(a.threads)
         mc = DanceConfig(**json.loads(a.mc)); tc = TrainConfig(minutes=a.minutes, **json.loads(a.tc))
         t0 = time.time()
         r = train(m, out, model_config=mc, config=tc)
-        info = {"steps": r.steps, "train_s": round(r.seconds, 1), "stopped": r.stopped, "train_loss": r.train_loss,
+        info = {"threads": a.threads, "steps": r.steps, "train_s": round(r.seconds, 1), "stopped": r.stopped, "train_loss": r.train_loss,
                 "val": r.val_loss, "best_val": r.best_val_loss}
         print("trained", info, file=sys.stderr)
         model = DanceModel.load(out)
