@@ -122,17 +122,13 @@ class PoseGuard:
         shift = pose.mean(1, keepdims=True)
         p = pose - shift
         hx, hy = p[..., f0], p[..., f1]
-        a = np.einsum("bj,bj->b", hx, hx) - np.einsum("bj,bj->b", hy, hy)
-        b = 2 * np.einsum("bj,bj->b", hx, hy)
-        angle = 0.5 * np.arctan2(b, a)
-        c, s = np.cos(angle), np.sin(angle)
-        rot = np.zeros((len(p), 3, 3))  # turns by -angle about the up axis: q = p @ rot
-        rot[:, f0, f0] = c
-        rot[:, f1, f1] = c
-        rot[:, f0, f1] = -s
-        rot[:, f1, f0] = s
-        rot[:, self.up, self.up] = 1.0
-        q = (p @ rot).reshape(len(p), -1)
+        angle = 0.5 * np.arctan2(2 * np.einsum("bj,bj->b", hx, hy),
+                                 np.einsum("bj,bj->b", hx, hx) - np.einsum("bj,bj->b", hy, hy))
+        c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+        q = p.copy()  # turned by -angle about the up axis
+        q[..., f0] = c * hx + s * hy
+        q[..., f1] = c * hy - s * hx
+        q = q.reshape(len(p), -1)
         best = (self.proj_sq - (q @ self.basis2 - self.mean_proj2) @ self.proj_t).argmin(1)
         nn = self.bank[best]
         diff = q - nn
@@ -143,4 +139,7 @@ class PoseGuard:
         self.corrected += int(far.sum())
         w = np.minimum(1.0, self.radius / np.maximum(d, 1e-12))[:, None]
         moved = (nn + diff * w).reshape(p.shape)
-        return moved @ rot.transpose(0, 2, 1) + shift  # back to the pose's own facing
+        out = moved.copy()  # back to the pose's own facing (turned by +angle)
+        out[..., f0] = c * moved[..., f0] - s * moved[..., f1]
+        out[..., f1] = s * moved[..., f0] + c * moved[..., f1]
+        return out + shift

@@ -212,6 +212,7 @@ class RigidProjector:
         self.n_joints = int(bones.max()) + 1 if len(bones) else 0
         order = np.argsort(levels, kind="stable")  # bones grouped by depth, roots' children first
         self._children = bones[order, 1]  # every child, in level order
+        self._parents = bones[order, 0]  # their parents, in the same order
         self._levels = []  # (parents, children, lengths (n, 1), slice into _children) per depth
         start = 0
         for lv in np.unique(levels):
@@ -252,13 +253,16 @@ class RigidProjector:
 
         Rounding every coordinate on its own puts two rounding errors on each bone (parent and
         child); here each child is rounded once its parent is: ``child32 = f32(parent32 + (child - parent))``,
-        so a bone carries one rounding error, root(s) first, level by level.
+        so a bone carries one rounding error, root(s) first, level by level (all bone offsets are
+        taken in one gather; per level one gather, one add and one scatter).
         """
-        out = np.asarray(x).astype(np.float32)
-        for par, ch, _, _ in self._levels:
-            offset = x[..., ch, :] - x[..., par, :]
-            out[..., ch, :] = out[..., par, :] + offset  # float32 + float64 -> float64, assigned as float32
-        return out
+        x = np.asarray(x)
+        flat = x.reshape(-1, x.shape[-2], 3)
+        offsets = flat[:, self._children] - flat[:, self._parents]  # (N, bones, 3), level order
+        out = flat.astype(np.float32)
+        for par, ch, _, sl in self._levels:
+            out[:, ch] = out[:, par] + offsets[:, sl]  # float32 + float64, rounded once on assignment
+        return out.reshape(x.shape)
 
 
 NORMALISED_SPAN_TOL = 0.01  # whole-clip spans of all three axes equal within 1 %: stored per-axis min-max scaled

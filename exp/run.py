@@ -102,7 +102,7 @@ def main():
         for frames in ([a.frames] + ([3600] if a.long else [])):
             gen = DanceGenerator(model, seed=m, seed_frame=100, rng=seed, **gk)
             t0 = time.time(); take = gen.generate(frames); gs = time.time() - t0
-            g = gen._guard
+            g = getattr(gen, "_guard", None)
             if g is not None: print(f"guard moved {g.corrected}/{g.seen}", file=sys.stderr)
             take_src = take / scale
             np.save(f"exp/runs/{a.tag}_{a.ds}_s{seed}_{frames}.npy", take_src)
