@@ -102,10 +102,10 @@ class PoseGuard:
         self.basis = np.ascontiguousarray(vt[:k].T)  # (D, k)
         self.mean = mean
         proj = (full - mean) @ self.basis  # (N, k)
-        self.proj_t = np.ascontiguousarray(proj.T)
-        self.proj_sq = (proj * proj).sum(1)
-        self.basis2 = 2 * self.basis  # the search's 2 * q.b term folded in
-        self.mean_proj2 = 2 * mean @ self.basis
+        self.proj_t = np.ascontiguousarray(proj.T, dtype=np.float32)
+        self.proj_sq = (proj * proj).sum(1).astype(np.float32)
+        self.basis2 = (2 * self.basis).astype(np.float32)  # the search's 2 * q.b term folded in
+        self.mean_proj2 = (2 * mean @ self.basis).astype(np.float32)
         self.corrected = 0  # poses moved so far (diagnostics)
         self.seen = 0
 
@@ -129,7 +129,8 @@ class PoseGuard:
         q[..., f0] = c * hx + s * hy
         q[..., f1] = c * hy - s * hx
         q = q.reshape(len(p), -1)
-        best = (self.proj_sq - (q @ self.basis2 - self.mean_proj2) @ self.proj_t).argmin(1)
+        qf = q.astype(np.float32)  # the search runs in float32 (half the memory traffic); distances are exact below
+        best = (self.proj_sq - (qf @ self.basis2 - self.mean_proj2) @ self.proj_t).argmin(1)
         nn = self.bank[best]
         diff = q - nn
         d = np.sqrt(np.einsum("bd,bd->b", diff, diff))

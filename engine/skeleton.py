@@ -260,8 +260,13 @@ class RigidProjector:
         flat = x.reshape(-1, x.shape[-2], 3)
         offsets = flat[:, self._children] - flat[:, self._parents]  # (N, bones, 3), level order
         out = flat.astype(np.float32)
-        for par, ch, _, sl in self._levels:
-            out[:, ch] = out[:, par] + offsets[:, sl]  # float32 + float64, rounded once on assignment
+        if len(out) == 1:  # one frame of one take (the common case): index the first axis of 2-D arrays, faster
+            o, off = out[0], offsets[0]
+            for par, ch, _, sl in self._levels:
+                o[ch] = o[par] + off[sl]  # float32 + float64, rounded once on assignment
+        else:
+            for par, ch, _, sl in self._levels:
+                out[:, ch] = out[:, par] + offsets[:, sl]
         return out.reshape(x.shape)
 
 
