@@ -108,6 +108,7 @@ class PoseGuard:
         self.mean_proj2 = (2 * mean @ self.basis).astype(np.float32)
         self.corrected = 0  # poses moved so far (diagnostics)
         self.seen = 0
+        self._nearest: np.ndarray | None = None  # bank index nearest to each row's last pose
 
     def __call__(self, pose: np.ndarray) -> np.ndarray:
         """Guard centre-relative poses ``(B, J, 3)`` (float64); returns the (possibly moved) poses.
@@ -129,8 +130,16 @@ class PoseGuard:
         q[..., f0] = c * hx + s * hy
         q[..., f1] = c * hy - s * hx
         q = q.reshape(len(p), -1)
+        last = self._nearest
+        if last is not None and len(last) == len(q):
+            # a pose within the radius of the bank pose nearest to the last one is inside: untouched, no search
+            # (exact: the guard only moves poses further than the radius from *every* bank pose)
+            gap = q - self.bank[last]
+            if (np.einsum("bd,bd->b", gap, gap) <= self.radius * self.radius).all():
+                return pose
         qf = q.astype(np.float32)  # the search runs in float32 (half the memory traffic); distances are exact below
         best = (self.proj_sq - (qf @ self.basis2 - self.mean_proj2) @ self.proj_t).argmin(1)
+        self._nearest = best
         nn = self.bank[best]
         diff = q - nn
         d = np.sqrt(np.einsum("bd,bd->b", diff, diff))
