@@ -75,6 +75,8 @@ class Session:
     duration = _knob("duration")
     rng = _knob("rng")
     variations = _knob("variations")
+    pose_guard = _knob("pose_guard")
+    anchor = _knob("anchor")
     continue_from_playhead = _knob("continue_from_playhead")
     live = _knob("live")
     lead_in = SessionField(lambda _s, v: VIEW["lead_in"].check(v), regenerate=False)
@@ -186,7 +188,7 @@ class Session:
                 seed_frame = look_back + step  # DanceGenerator's own default: primed on the first look-back
             seed_frame = min(max(seed_frame, step + 1), clip.n_frames)  # the generator needs one step before
         return GenerationParams(self.temperature, self.sigma_temperature, self.mixture, look_back, self.rng,
-                                self.frames, self.variations, seed_frame)
+                                self.frames, self.variations, seed_frame, self.pose_guard, self.anchor)
 
     # -- validation ----------------------------------------------------------------
 
@@ -252,6 +254,7 @@ class Session:
             self.store.assign("mixture", "auto")
         fps = model.seed.fps if model.seed is not None else DEFAULT_FPS
         self.store.assign("look_back", round(model.config.default_look_back / fps, 3))  # about a second
+        self.store.assign("anchor", float(model.config.anchor))  # the pull the model was trained for
         changed = self.store.assign("model", model)
         self.store.assign("fit", Fit.between(model, self.motion))
         if changed and self.live:

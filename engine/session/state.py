@@ -183,6 +183,8 @@ class SessionEvents(SignalGroup):
     rng = Signal(int)
     duration = Signal(float)  # seconds
     variations = Signal(int)
+    pose_guard = Signal(float)
+    anchor = Signal(float)
     seed_frame = Signal(object)  # int | None
     continue_from_playhead = Signal(bool)
     live = Signal(bool)

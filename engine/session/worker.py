@@ -78,6 +78,8 @@ class GenerationParams:
     frames: int = 300  # frames to generate
     variations: int = 1
     seed_frame: int | None = None  # frame of the seed clip it continues from; None: the generator's default
+    pose_guard: float = 1.0  # radius of the pose guard in held-out pose distances (0 = off)
+    anchor: float | None = None  # pull towards the anchor head's pose per step (None: the model's)
 
 
 @dataclass(frozen=True)
@@ -317,7 +319,8 @@ class Worker:
         p = req.params
         gen = DanceGenerator(req.model, seed=req.seed, seed_frame=p.seed_frame, look_back=p.look_back,
                              temperature=p.temperature, sigma_temperature=p.sigma_temperature,
-                             mixture=p.mixture, rng=p.rng, variations=p.variations)
+                             mixture=p.mixture, rng=p.rng, variations=p.variations, pose_guard=p.pose_guard,
+                             anchor=p.anchor)
         out = np.empty((p.variations, p.frames, gen.codec.n_joints, 3), np.float32)
         done = sent = 0
         last_emit = time.perf_counter()

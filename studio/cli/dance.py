@@ -68,9 +68,10 @@ def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) ->
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
     g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
                                                 "(default: the model's, about a second)")
-    for name in ("temperature", "sigma_temperature", "variations", "rng"):
+    for name in ("temperature", "sigma_temperature", "variations", "rng", "pose_guard"):
         if take_length or name != "variations":
             add_knob(g, GENERATION[name])
+    add_knob(g, GENERATION["anchor"], default=None, help=GENERATION["anchor"].tip + " (default: the model's)")
     knob = GENERATION["mixture"]
     g.add_argument("--mixture", default=knob.default, help=knob.tip + " (auto | argmax | a component index)")
     g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
@@ -95,7 +96,8 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
-                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid)
+                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid,
+                         pose_guard=args.pose_guard, anchor=args.anchor)
     torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     return gen, seed
 

@@ -123,7 +123,7 @@ def test_cancel_stops_at_the_next_step(dancer):
 
 
 def test_bf16_path_trains_fp32_weights(dancer):
-    result = train(dancer, model_config=TINY, config=_config(epochs=2, precision="bf16"))
+    result = train(dancer, model_config=TINY, config=_config(epochs=3, precision="bf16", warmup_steps=1))
     assert all(p.dtype == torch.float32 for p in result.model.parameters())
     assert np.isfinite(result.history["train"]).all()
     assert result.history["train"][-1] < result.history["train"][0]
