@@ -81,6 +81,8 @@ def export_motion(
     progress: Progress | None = None,
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
+    song: str | Path | None = None,
+    song_offset: float = 0.0,
 ) -> Path | list[Path]:
     """Write a motion, or several takes, to ``path``; the format follows the suffix.
 
@@ -88,7 +90,9 @@ def export_motion(
     the source's layout). ``fps`` overrides the motion's frame rate (stored in
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
     called while video frames are written. ``size`` and ``ghost`` (a faint
-    reference figure) apply to videos. Returns the written path, or for several
+    reference figure) apply to videos. ``song`` (an audio file) becomes an ``.mp4``'s soundtrack,
+    from ``song_offset`` s into it, exactly as long as the video (``engine.dance.soundtrack``).
+    Returns the written path, or for several
     takes in a data format the list of ``_v0``, ``_v1``... paths.
     Raises ChoreoError for an unknown suffix, an existing file without
     ``overwrite=True``, or a write failure (any existing file is left intact).
@@ -104,6 +108,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if song is not None and suffix != ".mp4":
+        raise ChoreoError(f"only .mp4 can carry the song, not {suffix}", path)
     takes = _as_motions(motion_or_takes)
 
     if suffix in VIDEO_FORMATS:
@@ -113,6 +119,10 @@ def export_motion(
         writer = _write_mp4 if suffix == ".mp4" else _write_gif
         with atomic_path(path, overwrite) as tmp:
             writer(renderer, tmp, rate, progress)
+            if song is not None:
+                from .soundtrack import mux_song
+
+                mux_song(tmp, song, renderer.n_frames / rate, song_offset)
         return path
 
     if len(takes) == 1:

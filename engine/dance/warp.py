@@ -27,12 +27,15 @@ the rigid-bone projection (:class:`engine.dance.skeleton.RigidProjector`) when b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from .skeleton import RigidProjector
+
+if TYPE_CHECKING:
+    from .model import DanceModel
 
 RATE_BOUNDS = (0.6, 1.0 / 0.6)  # take seconds shown per song second, at any moment
 DEPTH = 0.4  # how deep the pulse dips on a beat (0: no pulse, 1: a full stop on every beat)
@@ -108,6 +111,13 @@ def retime_to_song(positions: np.ndarray, fps: float, music_beats: np.ndarray, s
     """``(positions of the song's length, tau)``: the take re-timed so its accents land on ``music_beats``."""
     tau = plan_retiming(positions, fps, music_beats, song_seconds, rate_bounds)
     return resample(positions, fps, tau, projector), tau
+
+
+def projector_for(model: DanceModel) -> RigidProjector | None:
+    """The rigid-bone projection the model's generator uses (None when the model keeps no bones)."""
+    if model.bones is None or model.bone_lengths is None or not len(model.bones):
+        return None
+    return RigidProjector(np.asarray(model.bones), np.asarray(model.bone_lengths))
 
 
 class Dancer(Protocol):

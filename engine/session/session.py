@@ -45,6 +45,7 @@ from ..dance.export import export_motion
 from ..dance.knobs import GENERATION
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
+from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
 from .state import LossHistory, Take, TrainingProgress
@@ -79,6 +80,7 @@ class Session:
     variations = _knob("variations")
     continue_from_playhead = _knob("continue_from_playhead")
     live = _knob("live")
+    beat_align = _knob("beat_align")
     seed_frame = SessionField(lambda s, v: s._check_seed_frame(v))
     playhead = SessionField(lambda s, v: s._check_playhead(v), regenerate=False)
 
@@ -86,7 +88,7 @@ class Session:
         self.store = StateStore({
             **{name: knob.default for name, knob in GENERATION.items()},
             "seed_frame": None, "playhead": 0,
-            "motions": (), "motion": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
+            "motions": (), "motion": None, "song": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
             "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
         })
@@ -122,6 +124,7 @@ class Session:
     motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
     skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
     model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
+    song = property(lambda self: self.store["song"], doc="The Song takes dance to (engine.dance.music), or None.")
     takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
     current_take = property(lambda self: self.store["current_take"], doc="Shown take, -1: none.")
     training_status = property(lambda self: self.store["training_status"], doc="idle|training|cancelling")
@@ -176,9 +179,12 @@ class Session:
             seed_frame = max(2, self.playhead)
         if clip is not None and seed_frame is not None:
             seed_frame = min(seed_frame, clip.n_frames)
+        song = self.song
         return GenerationParams(self.temperature, self.sigma_temperature, self.mixture,
                                 max(1, round(self.look_back * self.fps)), self.rng, self.frames,
-                                self.variations, seed_frame)
+                                self.variations, seed_frame, song=None if song is None else str(song.path),
+                                song_sha256=None if song is None else song.sha256,
+                                beat_align=song is not None and bool(self.beat_align))
 
     # -- validation ----------------------------------------------------------------
 
@@ -310,8 +316,31 @@ class Session:
         n_joints = model.codec.n_joints if model.codec is not None else model.config.n_joints
         take = self.shelf.start(take_id, params, n_joints, live=bool(self.live))  # before frames can arrive
         self.store.assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, self.seed_clip(), id=take_id))
+        self.worker.generate(GenerationRequest(model, params, self.seed_clip(), id=take_id, song=self.song))
         return take
+
+    # -- music -----------------------------------------------------------------------
+
+    def load_song(self, path: str | Path | Song) -> Song:
+        """Read and analyse a song (``engine.dance.music.load_song``); takes dance to it from now on and
+        the take length becomes the song's. Raises ChoreoError naming the file."""
+        song = path if isinstance(path, Song) else load_song(path)
+        self.store.assign("song", song)
+        self.duration = min(song.duration, GENERATION["duration"].hi)
+        return song
+
+    def clear_song(self) -> None:
+        """Dance without music again."""
+        self.store.assign("song", None)
+
+    def fit_to_song(self) -> Take:
+        """Make a take as long as the song with its accents on the beats (beat align on). Raises
+        ChoreoError without a song or a model."""
+        if self.song is None:
+            raise ChoreoError("no song loaded: load one first")
+        self.store.assign("duration", min(self.song.duration, GENERATION["duration"].hi))
+        self.store.assign("beat_align", True)
+        return self.generate()
 
     def regenerate_live(self) -> None:
         """Make the live take again with the current knobs (called when a knob moves in live mode)."""

@@ -120,6 +120,8 @@ class SessionEvents(SignalGroup):
     seed_frame = Signal(object)  # int | None
     continue_from_playhead = Signal(bool)
     live = Signal(bool)
+    beat_align = Signal(bool)
+    song = Signal(object)  # Song | None: the song takes dance to (engine.dance.music)
     playhead = Signal(int)
     takes = Signal(tuple)  # tuple[Take, ...]
     current_take = Signal(int)  # index in takes, -1 for none
