@@ -22,4 +22,6 @@ PY=${PYTHON:-python3}
 # The CPU build of torch first, pinned, so pip never fetches a multi-GB CUDA build as a dependency.
 .venv/bin/python -m pip show torch >/dev/null 2>&1 || .venv/bin/python -m pip install -q torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+# librosa compiles its numba kernels on first import (about a minute once, cached beside the package after)
+.venv/bin/python -c "import librosa.beat, librosa.onset, librosa.feature" 2>/dev/null || true
 .venv/bin/python -c "import engine, torch; print('setup: ready (torch', torch.__version__ + ')')"

@@ -24,6 +24,7 @@ from engine.dance.task import train
 
 from .dance_info import add_info_parser
 from .knobs import add_knob
+from .music import add_music_args, beat_report, dance, read_song
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
 
 
@@ -50,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
     add_generation_args(g)
+    add_music_args(g)
     g.add_argument("--out", help="take.npy | .npz | .csv | .json | .mp4 | .gif (default: take.npy, numbered if taken)")
     g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
     g.add_argument("--force", action="store_true", help="replace an existing --out file")
@@ -60,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def add_generation_args(g: argparse.ArgumentParser) -> None:
     """What every command that dances takes: the model, the seed moment and the generation knobs."""
     g.add_argument("model", help="checkpoint written by choreo train")
-    g.add_argument("--frames", type=int, default=900, help="frames to generate")
+    g.add_argument("--frames", type=int, help="frames to generate (default 900, or the song's length with --music)")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
     g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
                                                 "(default: the model's, about a second)")
@@ -113,8 +115,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from engine.core.device import resolve_device
     from engine.dance.export import export_motion
 
-    if args.frames < 1:
+    if args.frames is not None and args.frames < 1:
         raise ChoreoError(f"--frames must be at least 1, got {args.frames}")
+    song = read_song(args)
     model = DanceModel.load(args.model, device=resolve_device(args.device))
     seed: Motion | None = model.seed
     seed_frame = None
@@ -125,6 +128,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {model.config.n_joints}",
                               seed_path)
     assert seed is not None
+    args.frames = args.frames or (round(song.duration * seed.fps) if song is not None else 900)
     look_back = args.look_back or model.config.default_look_back
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     out = Path(args.out) if args.out else next_free_path("take", ".npy")
@@ -137,7 +141,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
     try:
-        frames = gen.generate(args.frames, on_frame=lambda i, _f: progress(i + 1, args.frames))
+        if song is None:
+            frames = gen.generate(args.frames, on_frame=lambda i, _f: progress(i + 1, args.frames))
+        else:
+            frames = dance(gen, model, song, seed.fps, args.frames, args.beat_align == "on", progress)
     finally:
         close()
     seconds = time.perf_counter() - t0
@@ -148,8 +155,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:
+        sound = {"song": song.path} if song is not None and out.suffix.lower() == ".mp4" else {}
         written = export_motion(motions if len(motions) > 1 else motions[0], out, layout=args.layout,
-                                overwrite=args.force, progress=vprog)
+                                overwrite=args.force, progress=vprog, **sound)
     finally:
         vclose()
     paths = written if isinstance(written, list) else [written]
@@ -165,5 +173,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "out": [str(p) for p in paths], "frames": args.frames, "variations": len(takes),
             "seconds": seconds, "frames_per_s": args.frames * len(takes) / seconds,
             "quality": {k: v for k, v in quality.items() if isinstance(v, (int, float, bool))},
+            **({"music": beat_report(takes[0], seed.fps, song)} if song is not None else {}),
         }))
     return 0
