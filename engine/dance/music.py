@@ -147,8 +147,11 @@ def analyse(samples: np.ndarray, sr: int) -> tuple[float, tuple[float, float], n
     _, beats = librosa.beat.beat_track(onset_envelope=onset, sr=sr, hop_length=HOP, bpm=local, units="time")
     beats = np.asarray(beats, np.float64)
     tempo = float(np.median(local))
-    if len(beats) > 2:  # the tempo the beats actually keep (the tracker may settle on a neighbouring value)
-        tempo = float(60.0 / np.median(np.diff(beats)))
+    if len(beats) > 2:  # the tempo the beats keep: finer than the tempogram's bins (a line through a steady
+        gaps = np.diff(beats)  # song's beats; the typical gap when the tempo moves)
+        steady = np.abs(gaps / np.median(gaps) - 1).max() < 0.1
+        period = np.polyfit(np.arange(len(beats)), beats, 1)[0] if steady else np.median(gaps)
+        tempo = float(60.0 / period)
     return tempo, (float(local.min()), float(local.max())), beats, onset
 
 

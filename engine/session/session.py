@@ -414,6 +414,8 @@ class Session:
         if take is None:
             raise ChoreoError("no take to export: generate one first")
         motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
+        if take.params.song and Path(path).suffix.lower() == ".mp4" and Path(take.params.song).is_file():
+            options.setdefault("song", take.params.song)  # the video carries the song the take dances to
         return export_motion(motions if len(motions) > 1 else motions[0], path, overwrite=overwrite, **options)
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:

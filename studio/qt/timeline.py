@@ -8,6 +8,7 @@ even when drawing is slow (frames are skipped, never slowed down).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPainter
@@ -122,6 +123,7 @@ class Timeline(QWidget):
         self._frame0 = 0
         self._programmatic = False
         self.take_start = -1
+        self.clock: Callable[[], float | None] | None = None  # an outside clock (the song): frame now, or None
         self._update_readout()
 
     # -- state ---------------------------------------------------------------------
@@ -241,6 +243,10 @@ class Timeline(QWidget):
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._clock0
         target = self._frame0 + int(elapsed * self.fps * self.speed_factor)
+        outside = self.clock() if self.clock is not None else None
+        if outside is not None:  # follow the song; the own clock carries on from here when it stops
+            target = int(outside)
+            self._frame0, self._clock0 = target, time.perf_counter()
         last = self.slider.maximum()
         if target > last:
             if self.loop.isChecked() and last > 0:

@@ -23,6 +23,7 @@ from engine.session.worker import WorkerError
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .music import MusicBar
 from .sketch import SketchTab
 from .stage import StageView
 from .timeline import Timeline
@@ -58,6 +59,8 @@ class MainWindow(QMainWindow):
         ll.setSpacing(0)
         ll.addWidget(self.stage, 1)
         ll.addWidget(self.timeline)
+        self.music = MusicBar(self.session, self.bridge, self.timeline, lambda: self._take_start()[1] or None)
+        ll.addWidget(self.music)
         self.panels = QTabWidget()
         self.panels.addTab(self.controls, "Generate")
         self.panels.addTab(self.training, "Train")
@@ -76,8 +79,9 @@ class MainWindow(QMainWindow):
 
         for w in (self.controls, self.training, self.sketch):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch):
+        for w in (self.training, self.sketch, self.music):
             w.message.connect(self.show_message)
+        self.music.error.connect(self.show_error)
         self.stage.open_requested.connect(self.open_dialog)
         self.stage.demo_requested.connect(self.load_demo)
         self.timeline.position_changed.connect(self.stage.show_frame)
@@ -146,6 +150,11 @@ class MainWindow(QMainWindow):
         self._action(g, "&Generate", self.controls.generate, "Ctrl+G")
         self._action(g, "&Train", lambda: self.training.start(False), "Ctrl+T")
         self._action(g, "&Cancel training", self.session.cancel_training)
+        mu = self.menuBar().addMenu("&Music")
+        self._action(mu, "&Load song…", self.music.load_dialog, "Ctrl+L", "A song to dance to (wav, flac, ogg, mp3)")
+        self._action(mu, "&Fit to song", self.music.fit_to_song, "Ctrl+Shift+F",
+                     "A take as long as the song, its accents on the beats")
+        self._action(mu, "&Clear song", self.session.clear_song)
         self._keys = {Qt.Key.Key_Space: self.timeline.toggle, Qt.Key.Key_Left: lambda: self.timeline.step(-1),
                       Qt.Key.Key_Right: lambda: self.timeline.step(1), Qt.Key.Key_Home: self.timeline.home,
                       Qt.Key.Key_End: self.timeline.end}
