@@ -359,8 +359,11 @@ class Worker:
             raw[:, i] = gen.step()
         projector = projector_for(req.model) if gen.rigid else None
         out = np.stack([retime_to_song(r, fps, song.beats, seconds, projector)[0] for r in raw])
+        t1 = time.perf_counter()
         for start in range(0, p.frames, CHUNK_FRAMES * 32):
-            self.frames.emit(FrameChunk(req.id, start, out[:, start : start + CHUNK_FRAMES * 32].copy(), p.frames, p))
+            stop = min(p.frames, start + CHUNK_FRAMES * 32)  # stamped with when its share of the work was done
+            self.frames.emit(FrameChunk(req.id, start, out[:, start:stop].copy(), p.frames, p,
+                                        t=t0 + (t1 - t0) * stop / p.frames))
         self.generation_finished.emit(GenerationDone(req.id, out, False, time.perf_counter() - t0))
 
     # -- errors and shutdown -------------------------------------------------------

@@ -39,7 +39,7 @@ class WaveformView(QWidget):
         self.accents = np.zeros(0)  # the take's motion beats, song seconds
         self._env: np.ndarray | None = None
         self._env_key: tuple = ()
-        self.setMinimumHeight(54)
+        self.setMinimumHeight(64)
         self.setToolTip("The song: waveform, a yellow tick on every beat, the take's accents as dots "
                         "(green on a beat, orange off it). Click to scrub.")
 
