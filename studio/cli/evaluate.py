@@ -63,7 +63,7 @@ def _model_take(path: Path, against: Path | None, frames: int | None, rng: int, 
             take = dance(gen, model, song, clip.fps, frames, beat_align, progress)
     finally:
         close()
-    return clip, take
+    return clip, clip.in_file_units(), take / clip.axis_scale  # judged in the file's units, as the files are
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -73,27 +73,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise ChoreoError(f"--frames must be at least 2, got {args.frames}")
     song = read_song(args)
     if path.suffix.lower() == ".pt":
-        clip, take = _model_take(path, against, args.frames, args.rng, song, args.beat_align == "on")
+        clip, data, take = _model_take(path, against, args.frames, args.rng, song, args.beat_align == "on")
         rate, rate_note = take_rate(clip, song, clip, args.fps)
     else:
         if against is None and song is None:
             raise ChoreoError("judging a take needs the clip it came from (--against CLIP), "
                               "or a song (--music SONG), or both", path)
-        clip = load_motion(against) if against is not None else None
-        take_motion = load_motion(path)
+        # both files as stored, as the judge reads them
+        clip = load_motion(against, proportions="file") if against is not None else None
+        take_motion = load_motion(path, proportions="file")
         if clip is not None and take_motion.n_joints != clip.n_joints:
             raise ChoreoError(f"has {take_motion.n_joints} joints, {against} has {clip.n_joints}", path)
         take = take_motion.positions
+        data = None if clip is None else clip.positions
         rate, rate_note = take_rate(take_motion, song, clip, args.fps)
     music = beat_report(take, rate, song) if song is not None else None
-    if clip is None:
+    if data is None:
         if args.json:
             print(json.dumps({"take_frames": len(take), "fps": rate, **music}))
         else:
             print("\n".join([f"take       {len(take)} frames, {take.shape[1]} joints",
                              *beat_lines(music, rate_note, rate)]))
         return 0
-    data = clip.positions
     if len(data) < 10:
         raise ChoreoError(f"needs at least 10 frames to hold some back, has {len(data)}", against or path)
     q = take_quality(data, take)
