@@ -8,36 +8,28 @@ import pytest
 
 from engine.core.errors import ChoreoError
 from engine.dance.beats import take_beat_report
-from engine.dance.drums import write_drum_loop
 
 
-@pytest.fixture(scope="module")
-def song_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("song") / "loop.wav"
-    write_drum_loop(path, 120, 6.0)
-    return path
-
-
-def test_song_sets_the_length_and_travels_in_the_recipe(session, tiny_model, song_path):
+def test_song_sets_the_length_and_travels_in_the_recipe(session, tiny_model, drum_song):
     seen = []
     session.events.song.connect(seen.append)
     session.load_model(tiny_model)
     with pytest.raises(ChoreoError, match="no song"):
         session.fit_to_song()
-    song = session.load_song(song_path)
+    song = session.load_song(drum_song)
     assert seen == [song] and session.duration == pytest.approx(song.duration)
     assert session.frames == round(song.duration * session.fps)
     p = session.params
-    assert p.song == str(song_path) and p.song_sha256 == song.sha256 and p.beat_align is True
+    assert p.song == str(drum_song) and p.song_sha256 == song.sha256 and p.beat_align is True
     session.beat_align = False
     assert session.params.beat_align is False
     session.clear_song()
     assert session.song is None and session.params.song is None and session.params.beat_align is False
 
 
-def test_fit_to_song_makes_a_beat_aligned_take_as_long_as_the_song(session, tiny_model, song_path):
+def test_fit_to_song_makes_a_beat_aligned_take_as_long_as_the_song(session, tiny_model, drum_song):
     session.load_model(tiny_model)
-    song = session.load_song(song_path)
+    song = session.load_song(drum_song)
     session.beat_align = False
     session.duration = 2.0
     off = session.generate()

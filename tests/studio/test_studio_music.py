@@ -11,7 +11,6 @@ import pytest
 pytest.importorskip("PyQt6")
 pytest.importorskip("vispy")
 
-from engine.dance.drums import write_drum_loop
 from engine.session import Session
 from studio.qt.window import MainWindow
 
@@ -33,24 +32,17 @@ def win(qtbot, dancer, tiny_model):
     s.close()
 
 
-@pytest.fixture(scope="module")
-def song_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("song") / "loop.flac"
-    write_drum_loop(path, 120, 6.0)
-    return path
-
-
-def _fit(qtbot, win, song_path):
-    win.music.load(song_path)
+def _fit(qtbot, win, drum_song):
+    win.music.load(drum_song)
     qtbot.waitUntil(lambda: win.session.song is not None, timeout=60000)
     win.music.fit_to_song()
     qtbot.waitUntil(lambda: win.session.takes and win.session.takes[-1].status == "done", timeout=60000)
     qtbot.waitUntil(lambda: win.music.score is not None, timeout=5000)
 
 
-def test_song_waveform_beats_and_fit_to_song(qtbot, win, song_path, tmp_path):
+def test_song_waveform_beats_and_fit_to_song(qtbot, win, drum_song, tmp_path):
     assert "No song" in win.music.label.text() and not win.music.fit_btn.isEnabled()
-    _fit(qtbot, win, song_path)
+    _fit(qtbot, win, drum_song)
     s = win.session
     take = s.takes[-1]
     assert take.params.beat_align and take.params.frames == round(6.0 * s.fps)
@@ -64,14 +56,14 @@ def test_song_waveform_beats_and_fit_to_song(qtbot, win, song_path, tmp_path):
     win.save_screenshot(tmp_path / "music.png")
 
 
-def test_playhead_follows_the_audio_clock_within_a_frame(qtbot, win, song_path):
+def test_playhead_follows_the_audio_clock_within_a_frame(qtbot, win, drum_song):
     """Every time the audio clock (``QMediaPlayer.position()``) steps, the playhead's clock is compared with it.
 
     A step is reported on the GUI thread some time after it happened (the event loop was busy), so the
     position read then is stale by that delay; the audio's own time line is the line through the promptest
     reports (the largest ``position - wall time``). The playhead must stay within one frame of that line.
     """
-    _fit(qtbot, win, song_path)
+    _fit(qtbot, win, drum_song)
     player, tl = win.music.player, win.timeline
     assert player.available  # Qt's FFmpeg backend plays even with no audio device (silently)
     start = player.start_frame
@@ -105,8 +97,8 @@ def test_playhead_follows_the_audio_clock_within_a_frame(qtbot, win, song_path):
     assert np.all(shown <= clock + 1.0)  # the slider never runs ahead of the song
 
 
-def test_without_audio_playback_the_dance_plays_on_its_own_clock(qtbot, win, song_path):
-    _fit(qtbot, win, song_path)
+def test_without_audio_playback_the_dance_plays_on_its_own_clock(qtbot, win, drum_song):
+    _fit(qtbot, win, drum_song)
     win.music.player.available = False  # as on a Qt without multimedia
     tl = win.timeline
     tl.set_frame(0, user=True)
