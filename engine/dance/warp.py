@@ -18,7 +18,8 @@ stop) the rate sits at its bound and that stop stays where it falls.
 
 We measured the alternative of only moving the take's own accents onto beats (a dynamic program
 over piecewise-constant rates anchored at velocity minima): generated accents come too irregularly
-for that (Beat Align Score 0.25 -> 0.29 on the CMU model, against 0.25 -> 0.97 for the pulse).
+for that (mean Beat Align Score of 3 CMU-model takes x 4 drum loops: 0.25 as generated, 0.29 anchored,
+0.96 with the pulse at depth 0.4; depth 0.7 gave 0.98 with more rate swing, so 0.4 it is).
 
 Resampling is what the generator itself does between its keyframes: linear interpolation, then
 the rigid-bone projection (:class:`engine.dance.skeleton.RigidProjector`) when bones are given.
