@@ -4,8 +4,8 @@ Uses the ffmpeg binary that ``imageio-ffmpeg`` ships (the one the video was enco
 system ffmpeg is needed. The video stream is copied untouched; the song is encoded as AAC at
 48 kHz, cut (or padded with silence) to exactly the video's length, ``frames / fps`` seconds, and
 the MP4's edit list makes players start and stop it at the sample (a decoder gives back exactly
-that many seconds of audio). ``offset`` starts the song later into the file (a take that begins
-partway through the song).
+that many seconds of audio). A positive ``offset`` starts the video that far into the song; a
+negative one lets the video run that long before the song starts (a lead-in before the take).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def mux_song(video: str | Path, song: str | Path, seconds: float, offset: float 
     """Replace ``video`` (an MP4 without sound) by the same video with ``song`` as its audio track.
 
     The audio lasts exactly ``seconds`` (the video's length): cut at the end, or padded with silence
-    when the song is shorter. ``offset`` s into the song is where the video starts.
+    when the song is shorter. ``offset`` s into the song is where the video starts (negative: the song
+    starts ``-offset`` s into the video, silence before).
     Raises ChoreoError naming the song when ffmpeg cannot read it.
     """
     video, song = Path(video), Path(song)
@@ -39,8 +40,10 @@ def mux_song(video: str | Path, song: str | Path, seconds: float, offset: float 
     cmd = [_ffmpeg(), "-y", "-v", "error", "-i", str(video)]
     if offset > 0:
         cmd += ["-ss", f"{offset:.6f}"]
+    delay = f"adelay={-offset * 1000:.3f}:all=1," if offset < 0 else ""
     cmd += ["-i", str(song), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k",
-            "-ar", str(AUDIO_RATE), "-af", "apad", "-t", f"{seconds:.6f}", "-movflags", "+faststart", str(out)]
+            "-ar", str(AUDIO_RATE), "-af", delay + "apad", "-t", f"{seconds:.6f}", "-movflags", "+faststart",
+            str(out)]
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if run.returncode != 0 or not out.is_file():

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from engine.core.errors import ChoreoError
 from engine.dance.beats import motion_beats, take_beat_report
@@ -26,6 +26,7 @@ from engine.session import Session
 from .audio import SongPlayer
 from .bridge import BackgroundJob, SessionBridge
 from .knobs import KnobEditor
+from .menus import add_action
 from .timeline import Timeline
 from .waveform import WaveformView
 
@@ -83,7 +84,7 @@ class MusicBar(QWidget):
         ev = session.events
         bridge.connect(ev.song, lambda _s: self._show_song())
         bridge.connect(ev.beat_align, self.beat_align.set_value)
-        for sig in (ev.takes, ev.current_take, ev.motion, ev.model):
+        for sig in (ev.takes, ev.current_take, ev.motion, ev.model, ev.lead_in):
             bridge.connect(sig, lambda *_: self._show_take())
         self.beat_align.set_value(session.beat_align)
         self._show_song()
@@ -160,8 +161,8 @@ class MusicBar(QWidget):
 
     def _on_position(self, frame: int) -> None:
         self.view.set_frame(frame)
-        if self.timeline.fps != self.player.fps:
-            self._show_take()
+        if self.timeline.fps != self.player.fps or (self._take_start() or 0) != self.player.start_frame:
+            self._show_take()  # the stage moved the take (a new take, the lead-in on or off)
         self.player.follow(frame, self.timeline.playing, self.timeline.speed_factor)
 
     def _on_playing(self, playing: bool) -> None:
@@ -169,3 +170,19 @@ class MusicBar(QWidget):
             self.player.follow(self.timeline.frame, True, self.timeline.speed_factor)
         else:
             self.player.stop()
+
+
+def add_music_menu(win: Any, bar: MusicBar) -> None:
+    """The window's Music menu: Load song, Fit to song, Clear song."""
+    menu = QMenu("&Music", win)
+    help_menu = win.menus.get("Help")
+    if help_menu is not None:
+        win.menuBar().insertMenu(help_menu.menuAction(), menu)  # before Help, as menus go
+    else:
+        win.menuBar().addMenu(menu)
+    menu.setToolTipsVisible(True)
+    win.menus["Music"] = menu
+    add_action(win, menu, "&Load song…", bar.load_dialog, "Ctrl+L", "A song to dance to (wav, flac, ogg, mp3)")
+    add_action(win, menu, "&Fit to song", bar.fit_to_song, "Ctrl+Shift+F",
+               "A take as long as the song, its accents on the beats")
+    add_action(win, menu, "&Clear song", win.session.clear_song, None, "Dance without music again")

@@ -35,6 +35,8 @@ from engine.sketch.knobs import DRAWING
 from .bridge import BackgroundJob, SessionBridge
 from .knobs import KnobEditor
 
+SIDE_WIDTH = 290  # the controls column of the Sketch tab
+
 
 def _qcolor(i: int) -> QColor:
     return QColor(*PALETTE[i % len(PALETTE)])
@@ -48,7 +50,7 @@ class SketchPad(QWidget):
     def __init__(self, drawing: SketchDrawing, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.drawing = drawing
-        self.setMinimumSize(320, 320)
+        self.setMinimumSize(240, 240)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw here with the mouse (several strokes are fine), then press Finish")
 
@@ -110,7 +112,7 @@ class SketchView(QWidget):
         self.colour = colour
         self.sketch: np.ndarray | None = None
         self.prefix_len = 0
-        self.setMinimumSize(150, 150)
+        self.setMinimumSize(110, 110)
 
     def set_sketch(self, sketch: np.ndarray | None, prefix_len: int = 0) -> None:
         """Show ``sketch`` (stroke-3); its first ``prefix_len`` rows are the user's."""
@@ -186,7 +188,10 @@ class SketchTab(QWidget):
         form = QFormLayout()
         for editor in (self.temperature, self.endings, self.rng):
             form.addRow(editor.knob.label, editor)
-        side = QVBoxLayout()
+        side_w = QWidget()  # a fixed column: at 1000 px the temperature slider keeps a usable length
+        side_w.setFixedWidth(SIDE_WIDTH)
+        side = QVBoxLayout(side_w)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.model_label)
         side.addWidget(self.load_btn)
         side.addWidget(self.train_btn)
@@ -202,7 +207,7 @@ class SketchTab(QWidget):
         right.addWidget(self.results_label)
         right.addWidget(grid_w, 1)
         lay = QHBoxLayout(self)
-        lay.addLayout(side)
+        lay.addWidget(side_w)
         lay.addLayout(left, 3)
         lay.addLayout(right, 4)
 

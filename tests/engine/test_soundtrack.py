@@ -34,3 +34,18 @@ def test_a_video_without_a_song_has_no_audio_and_bad_songs_leave_nothing(tmp_pat
         export_motion(take, tmp_path / "x.gif", song=tmp_path / "bad.wav")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.wav", "plain.mp4"]
     assert np.isfinite(take.positions).all()
+
+
+def test_a_lead_in_before_the_take_is_silent_then_the_song_starts(tmp_path):
+    import subprocess
+
+    import imageio_ffmpeg
+
+    write_drum_loop(tmp_path / "song.wav", 120, 4.0)
+    out = export_motion(synthetic_dancer(frames=90), tmp_path / "lead.mp4", size=(64, 48),
+                        song=tmp_path / "song.wav", song_offset=-1.0)
+    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(out), "-f", "s16le", "-ac", "1",
+                          "-ar", "8000", "-"], capture_output=True, check=True).stdout
+    audio = np.frombuffer(pcm, np.int16).astype(np.float64)
+    assert abs(len(audio) / 8000 - 3.0) <= 1 / 30
+    assert np.abs(audio[: int(0.9 * 8000)]).max() < 50 and np.abs(audio[int(1.0 * 8000):]).max() > 1000
