@@ -96,6 +96,8 @@ def export_motion(
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
     colors: Sequence[tuple[int, int, int]] | None = None,
+    song: str | Path | None = None,
+    song_offset: float = 0.0,
     skeleton: str | Path | None = None,
     units: str = "file",
 ) -> Path | list[Path]:
@@ -106,7 +108,9 @@ def export_motion(
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
     called while video frames are written. ``size``, ``ghost`` (a faint
     reference figure drawn first) and ``colors`` (one RGB per take) apply to
-    videos. Data formats are written in the source file's units
+    videos. ``song`` (an audio file) becomes an ``.mp4``'s soundtrack, from ``song_offset`` s
+    into it, exactly as long as the video (``engine.dance.soundtrack``).
+    Data formats are written in the source file's units
     (``units="file"``: a clip whose proportions were restored on loading gets its
     ``axis_scale`` divided out again) or as shown (``units="restored"``); ``.bvh``/``.glb``
     always use the restored body (a skeleton needs its real proportions). ``skeleton`` (a
@@ -126,6 +130,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if song is not None and suffix != ".mp4":
+        raise ChoreoError(f"only .mp4 can carry the song, not {suffix}", path)
     if units not in ("file", "restored"):
         raise ChoreoError(f"units must be file or restored, got {units!r}", path)
     takes = _as_motions(motion_or_takes)
@@ -137,6 +143,10 @@ def export_motion(
         writer = _write_mp4 if suffix == ".mp4" else _write_gif
         with atomic_path(path, overwrite) as tmp:
             writer(renderer, tmp, rate, progress)
+            if song is not None:
+                from .soundtrack import mux_song
+
+                mux_song(tmp, song, renderer.n_frames / rate, song_offset)
         return path
 
     if len(takes) == 1:

@@ -43,6 +43,9 @@ GENERATION = table([
     Knob("continue_from_playhead", "Continue from playhead", "bool", False,
          tip="Dance on from the pose under the playhead instead of the start of the clip"),
     Knob("live", "Live", "bool", False, tip="Regenerate as soon as a knob moves (the take updates while you drag)"),
+    Knob("beat_align", "Beat align", "bool", True,
+         tip="With a song loaded: re-time the take so its accents (moments the movement slows and lands) "
+             "fall on the song's beats, following its tempo; off = the take as the model danced it"),
 ])
 
 VIEW = table([

@@ -41,6 +41,7 @@ from ..core.training import preload as preload_training
 from ..dance.knobs import GENERATION, VIEW
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
+from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
 from .exports import copy_checkpoint, export_take
@@ -80,6 +81,7 @@ class Session:
     continue_from_playhead = _knob("continue_from_playhead")
     live = _knob("live")
     lead_in = SessionField(lambda _s, v: VIEW["lead_in"].check(v), regenerate=False)
+    beat_align = _knob("beat_align")
     seed_frame = SessionField(lambda s, v: s._check_seed_frame(v))
     playhead = SessionField(lambda s, v: s._check_playhead(v), regenerate=False)
 
@@ -87,7 +89,7 @@ class Session:
         self.store = StateStore({
             **{name: knob.default for name, knob in GENERATION.items()},
             "seed_frame": None, "playhead": 0, "lead_in": VIEW["lead_in"].default, "fit": Fit(),
-            "motions": (), "motion": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
+            "motions": (), "motion": None, "song": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
             "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
         })
@@ -124,6 +126,7 @@ class Session:
     motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
     skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
     model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
+    song = property(lambda self: self.store["song"], doc="The Song takes dance to (engine.dance.music), or None.")
     takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
     current_take = property(lambda self: self.store["current_take"], doc="Shown take, -1: none.")
     training_status = property(lambda self: self.store["training_status"], doc="idle|training|cancelling")
@@ -187,8 +190,12 @@ class Session:
             elif seed_frame is None:
                 seed_frame = look_back + step  # DanceGenerator's own default: primed on the first look-back
             seed_frame = min(max(seed_frame, step + 1), clip.n_frames)  # the generator needs one step before
+        song = self.song
         return GenerationParams(self.temperature, self.sigma_temperature, self.mixture, look_back, self.rng,
-                                self.frames, self.variations, seed_frame, self.pose_guard, self.anchor)
+                                self.frames, self.variations, seed_frame, self.pose_guard, self.anchor,
+                                song=None if song is None else str(song.path),
+                                song_sha256=None if song is None else song.sha256,
+                                beat_align=song is not None and bool(self.beat_align))
 
     # -- validation ----------------------------------------------------------------
 
@@ -323,8 +330,31 @@ class Session:
         seed = self.seed_clip()
         take = self.shelf.start(take_id, params, n_joints, live=bool(self.live), seed=seed)  # before frames
         self.store.assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, seed, id=take_id))
+        self.worker.generate(GenerationRequest(model, params, seed, id=take_id, song=self.song))
         return take
+
+    # -- music -----------------------------------------------------------------------
+
+    def load_song(self, path: str | Path | Song) -> Song:
+        """Read and analyse a song (``engine.dance.music.load_song``); takes dance to it from now on and
+        the take length becomes the song's. Raises ChoreoError naming the file."""
+        song = path if isinstance(path, Song) else load_song(path)
+        self.store.assign("song", song)
+        self.duration = min(song.duration, GENERATION["duration"].hi)
+        return song
+
+    def clear_song(self) -> None:
+        """Dance without music again."""
+        self.store.assign("song", None)
+
+    def fit_to_song(self) -> Take:
+        """Make a take as long as the song with its accents on the beats (beat align on). Raises
+        ChoreoError without a song or a model."""
+        if self.song is None:
+            raise ChoreoError("no song loaded: load one first")
+        self.store.assign("duration", min(self.song.duration, GENERATION["duration"].hi))
+        self.store.assign("beat_align", True)
+        return self.generate()
 
     def regenerate_live(self) -> None:
         """Make the live take again with the current knobs (called when a knob moves in live mode)."""
@@ -404,7 +434,12 @@ class Session:
         if take is None:
             raise ChoreoError("no take to export: generate one first")
         motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
-        return export_take(motions if len(motions) > 1 else motions[0], self.showing(), path, overwrite, options)
+        showing = self.showing()
+        if take.params.song and Path(path).suffix.lower() == ".mp4" and Path(take.params.song).is_file():
+            # the video carries the song the take dances to, starting with the take (after any lead-in)
+            options.setdefault("song", take.params.song)
+            options.setdefault("song_offset", -showing.lead_in / showing.fps)
+        return export_take(motions if len(motions) > 1 else motions[0], showing, path, overwrite, options)
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""

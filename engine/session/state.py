@@ -190,6 +190,8 @@ class SessionEvents(SignalGroup):
     live = Signal(bool)
     lead_in = Signal(bool)  # show the take's lead-in (stage and videos)
     fit = Signal(Fit)  # does the model fit the clip on stage
+    beat_align = Signal(bool)
+    song = Signal(object)  # Song | None: the song takes dance to (engine.dance.music)
     playhead = Signal(int)
     takes = Signal(tuple)  # tuple[Take, ...]
     current_take = Signal(int)  # index in takes, -1 for none

@@ -122,6 +122,7 @@ class Timeline(QWidget):
         super().__init__(parent)
         self.fps = 30.0
         self.limit: int | None = None  # positions playable now (None: all)
+        self.clock: Callable[[], float | None] | None = None  # an outside clock (the song): position now, or None
         self._describe: Callable[[int], str] = self._frames_and_seconds
         self.play_btn = QToolButton()
         self._set_icon(False)
@@ -293,6 +294,10 @@ class Timeline(QWidget):
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._clock0
         target = self._frame0 + int(elapsed * self.fps * self.speed_factor)
+        outside = self.clock() if self.clock is not None else None
+        if outside is not None:  # follow the song; the own clock carries on from here when it stops
+            target = int(outside)
+            self._frame0, self._clock0 = target, time.perf_counter()
         last = self.slider.maximum()
         if self.limit is not None and self.limit - 1 < last and target > self.limit - 1:
             # the rest is still being made: wait at the last frame made (the clock restarts there)

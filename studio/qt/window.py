@@ -39,6 +39,7 @@ from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
 from .exporting import Exporter
 from .menus import build_menus
+from .music import MusicBar, add_music_menu
 from .notices import FitNotice
 from .onstage import StageDirector
 from .opening import FileOpener
@@ -80,10 +81,11 @@ class MainWindow(QMainWindow):
         self.osc = OscStreamToggle(self, self.session, lambda: self.stage.showing)  # Dance ▸ Stream to…
         self.menus["Dance"].addSeparator()
         self.menus["Dance"].addAction(self.osc.action)
+        add_music_menu(self, self.music)
 
-        for w in (self.controls, self.training, self.sketch, self.osc):
+        for w in (self.controls, self.training, self.sketch, self.osc, self.music):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch, self.osc):
+        for w in (self.training, self.sketch, self.osc, self.music):
             w.message.connect(self.show_message)
         self.timeline.position_changed.connect(self.osc.send_frame)
         self.sketch.message.connect(lambda _m: self.show_models())
@@ -116,6 +118,8 @@ class MainWindow(QMainWindow):
         ll.addWidget(self.fit_notice)
         ll.addWidget(self.stage, 1)
         ll.addWidget(self.timeline)
+        self.music = MusicBar(self.session, self.bridge, self.timeline, self._song_start)  # the song under it
+        ll.addWidget(self.music)
         self.panels = QTabWidget()
         self.panels.addTab(self.controls, "Generate")
         self.panels.addTab(self.training, "Train")
@@ -130,6 +134,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.split, "Dance")
         self.tabs.addTab(self.sketch, "Sketch")
         self.setCentralWidget(self.tabs)
+
+    def _song_start(self) -> int | None:
+        """Timeline position where the shown take starts (after its lead-in): the song starts there."""
+        showing = self.stage.showing
+        return None if showing.take is None else int(showing.lead_in)
 
     def _build_status(self) -> None:
         sb = self.statusBar()
