@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.func import functional_call
 
 from ..core.mdn import BivariateMixture, BivariateMixtureHead
 from ..core.recurrent import init_lstm_
@@ -90,6 +91,22 @@ class SketchConfig:
 END_MASK = -30.0  # pen logit of "end" where it is impossible: finite (exp(-30) ~ 1e-13), no NaN in the loss
 
 
+def _lstm_direction(lstm: nn.LSTM, x: Tensor, suffix: str) -> Tensor:
+    """Outputs ``(B, T, H)`` of one direction (``""`` or ``"_reverse"``) of a one-layer bidirectional
+    ``lstm``, as a plain unidirectional pass with that direction's weights (gradients reach them)."""
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    shells = _ONE_WAY.__dict__.setdefault("shells", {})  # per thread: functional_call swaps weights in place
+    key = (lstm.input_size, lstm.hidden_size)
+    if key not in shells:
+        with torch.device("meta"):  # no memory and no draw from the global random generator
+            shells[key] = nn.LSTM(*key, batch_first=True)
+    out, _ = functional_call(shells[key], {name: getattr(lstm, name + suffix) for name in names}, (x,))
+    return out
+
+
+_ONE_WAY = threading.local()  # weightless one-direction LSTMs that ``_lstm_direction`` runs with given weights
+
+
 class SketchRNN(nn.Module):
     """Encoder ``q(z | sketch)`` and decoder ``p(next point | points so far, z)``.
 
@@ -122,10 +139,27 @@ class SketchRNN(nn.Module):
         self.sizes: Tensor = torch.ones(1, 2)
 
     def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """``x``: ``(B, T, 5)`` stroke-5 points (no start token), ``lengths`` ``(B,)`` -> (mu, logvar)."""
-        packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
-        _, (h, _) = self.encoder(packed)
-        out = self.to_latent(torch.cat([h[0], h[1]], dim=-1))
+        """``x``: ``(B, T, 5)`` stroke-5 points (no start token), ``lengths`` ``(B,)`` -> (mu, logvar).
+
+        Each direction of the bidirectional encoder runs as one plain (unpacked) LSTM pass: the
+        forward one over the padded batch, read at each sketch's last point; the backward one over
+        each sketch reversed within its own length, read at the same place. That is exactly what
+        a packed pass computes, but a packed sequence takes PyTorch's per-step CPU path, whose
+        backward pass zero-fills a full-size gradient for every step (quadratic in the length:
+        3.9 s of a 4.5 s training step at 221 points, batch 64); the plain pass runs oneDNN's
+        fused LSTM kernel, in bf16 where the trainer uses it.
+        """
+        t = x.shape[1]
+        last = (lengths.to(x.device).clamp(1, t) - 1).long()
+        steps = torch.arange(t, device=x.device)
+        rev = torch.where(steps[None] <= last[:, None], last[:, None] - steps[None], steps[None])  # (B, T)
+        x_rev = x.gather(1, rev[..., None].expand(-1, -1, x.shape[2]))
+        enc = self.encoder
+        h_fwd = _lstm_direction(enc, x, "")
+        h_bwd = _lstm_direction(enc, x_rev, "_reverse")
+        pick = last[:, None, None].expand(-1, 1, enc.hidden_size)
+        h = torch.cat([h_fwd.gather(1, pick), h_bwd.gather(1, pick)], -1).squeeze(1)
+        out = self.to_latent(h)
         mu, logvar = out.chunk(2, dim=-1)
         return mu, logvar
 
