@@ -6,8 +6,8 @@ samples a few drawings every ``every_s`` seconds -- from the weights as they are
 on the training thread, always with the same seeds, so successive grids are comparable -- and
 reports them with the share that is finished (the pen lifted at the end of a drawing shorter than
 the longest training drawing, the bar of ``sketch_quality``, and not a stub: at least half as long
-as the shortest 5 % of the training drawings -- an untrained decoder often ends after a point). Front ends show the share in the
-progress bar and the drawings as a live grid.
+as the shortest 5 % of the training drawings -- an untrained decoder often ends after a point).
+Front ends show the share in the progress bar and the drawings as a live grid.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def plan_training(sketches: Sequence[np.ndarray], max_points: int = 250, minutes
     pick = np.random.default_rng(0).permutation(n)[:sample]
     probe = [sketches[i] for i in pick]
     epsilon, after = 0.0, median
-    notes = [f"{n} drawings, median {median:.0f} points"]
+    notes = [f"{n} training drawings, median {median:.0f} points"]
     if simplify and median > TARGET_MEDIAN_POINTS:
         diag = float(np.median([sketch_size(s) for s in probe])) or 1.0
         for frac in EPSILON_LADDER:

@@ -9,6 +9,7 @@ the same steps so that one trained model sees one kind of data.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -84,7 +85,7 @@ def simplify_stroke3(sketch: np.ndarray, epsilon: float) -> np.ndarray:
     ends = np.flatnonzero(s[:, 2] > 0.5)
     bounds = np.concatenate([[0], ends + 1, [len(s)]])
     keep = np.zeros(len(s), bool)
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         if b <= a:
             continue
         keep[a:b] = rdp_mask(pos[a:b], epsilon)

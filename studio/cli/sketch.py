@@ -148,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", required=True, help="checkpoint to write (.pt)")
     t.add_argument("--force", action="store_true", help="replace an existing --out checkpoint")
     t.add_argument("--minutes", type=float, default=None,
-                   help="time budget (default: chosen from the data's size and length, 4-12 minutes; said at the start)")
+                   help="time budget (default: chosen from the data's size and length, 4-12 min; said at the start)")
     t.add_argument("--epochs", type=float, default=None, help="passes over the training sketches instead")
     t.add_argument("--batch", type=int, default=None, help="sketches per step (default 64)")
     for name in ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len"):
