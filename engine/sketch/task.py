@@ -52,6 +52,11 @@ def kl_eta(config: SketchConfig, step: int) -> float:
     return 1.0 - (1.0 - config.kl_eta_min) * config.kl_decay**step
 
 
+def pen_weight_at(config: SketchConfig, step: int) -> float:
+    """Weight of the lift and end targets at ``step``: ``1 + (pen_weight - 1) * pen_weight_decay**step``."""
+    return 1.0 + (config.pen_weight - 1.0) * config.pen_weight_decay**step
+
+
 def sketch_losses(mix: BivariateMixture, x5: Tensor, lengths: Tensor, mu: Tensor, logvar: Tensor,
                   n_max: int | None = None, pen_weight: float = 1.0) -> dict[str, Tensor]:
     """Per-batch loss terms as in the paper (all fp32 scalars).
@@ -112,7 +117,7 @@ class SketchTask:
         mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps, batch.prior, batch.size)
         c = self.model.config
         parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar, self.max_len,
-                              1.0 if batch.validation else c.pen_weight)
+                              1.0 if batch.validation else pen_weight_at(c, step))
         eta = 1.0 if batch.validation else kl_eta(c, step)
         kl_term = torch.clamp(parts["kl"], min=c.kl_min) if c.conditional else parts["kl"] * 0
         total = parts["recon"] + c.kl_weight * eta * kl_term
