@@ -145,6 +145,7 @@ class SketchRNN(nn.Module):
         self.scale: float = 1.0
         self.integer_units: bool = True
         self.max_len: int = config.max_seq_len
+        self.epsilon: float = 0.0  # RDP tolerance (data units) the training drawings were re-simplified with
         # (n, 2) widths and heights of training drawings (normalised), that size_input samples from;
         # training and loading set it, an untrained model draws at one offset-std
         self.sizes: Tensor = torch.ones(1, 2)
@@ -271,6 +272,7 @@ def load_sketch_model(path, device: str | torch.device = "cpu") -> SketchRNN:
         model.scale = float(extra["scale"])
         model.integer_units = bool(extra["integer_units"])
         model.max_len = int(extra["max_len"])
+        model.epsilon = float(extra.get("epsilon", 0.0))
         if model.config.size_input:
             model.sizes = torch.as_tensor(extra["sizes"], dtype=torch.float32).reshape(-1, 2)
     except (KeyError, TypeError, RuntimeError, ValueError) as err:

@@ -49,7 +49,8 @@ def finished_flags(sketches: list[np.ndarray], ended: list[bool], longest: int, 
 
 class SampleMonitor:
     """An ``on_event`` wrapper for ``fit``: passes every event on, and every ``every_s`` seconds of
-    progress (and when training is done) samples ``n`` drawings and emits a :class:`SketchSamples`."""
+    progress samples ``n`` drawings and emits a :class:`SketchSamples` (and a last one from the best
+    weights just before "done", when a grid was shown before)."""
 
     def __init__(self, model: SketchRNN, emit: Callable[[TrainEvent], None], every_s: float = SAMPLE_EVERY_S,
                  n: int = SAMPLE_COUNT, temperature: float = SAMPLE_TEMPERATURE, rng: int = 0,
@@ -61,10 +62,11 @@ class SampleMonitor:
         self._next = time.perf_counter() + every_s
 
     def __call__(self, ev: TrainEvent) -> None:
+        on = self.n > 0 and self.every_s > 0
+        if on and ev.kind == "done" and self.last is not None:  # the final grid (best weights) before "done"
+            self.sample_now(ev)
         self.emit(ev)
-        if self.n <= 0 or self.every_s <= 0:
-            return
-        if ev.kind == "done" or (ev.kind == "progress" and time.perf_counter() >= self._next):
+        if on and ev.kind == "progress" and time.perf_counter() >= self._next:
             self.sample_now(ev)
             self._next = time.perf_counter() + self.every_s
 

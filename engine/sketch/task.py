@@ -19,7 +19,7 @@ from ..core.mdn import BivariateMixture, bivariate_nll
 from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
 from .progress import SAMPLE_EVERY_S, SampleMonitor
-from .recipe import plan_training, prepare
+from .recipe import fit_to_length, plan_training, prepare
 from .strokes import (
     drawing_sizes,
     filter_by_length,
@@ -226,6 +226,7 @@ def train_sketch(
     torch.manual_seed(config.rng)
     model = SketchRNN(model_config)
     model.scale, model.integer_units, model.max_len, model.sizes = scale, integer, max_len, sizes
+    model.epsilon = plan.epsilon
     task = SketchTask(model, train_n, normalize(valid, scale), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
     stub = max(2, int(np.percentile([len(s) for s in train], 5) / 2))
@@ -239,9 +240,12 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
                     ) -> dict[str, float]:
     """Reconstruction (offset + pen) and KL loss per sketch, averaged over ``sketches``.
 
-    Sketches longer than the model's padded length are skipped (reported as ``skipped``).
+    The sketches are prepared as the training drawings were (re-simplified with the model's
+    ``epsilon``, over-long ones simplified further to fit); those that still do not fit the
+    model's padded length are skipped (reported as ``skipped``).
     """
-    usable = filter_by_length(sketches, 1, model.max_len)
+    fitted = [fit_to_length(s, model.max_len, model.epsilon) if len(s) else None for s in sketches]
+    usable = [s for s in fitted if s is not None]
     if model.config.end_after_lift:  # as in training: the pen is off the paper when a drawing ends
         usable = lift_last_point(usable)
     if not usable:
