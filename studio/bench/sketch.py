@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -14,6 +15,7 @@ from engine.core.device import resolve_device, resolve_precision
 from engine.core.fit import fit
 from engine.core.training import MAX_EPOCHS_PER_BATCH, lr_at
 from engine.sketch.model import SketchConfig, SketchRNN
+from engine.sketch.recipe import training_threads
 from engine.sketch.strokes import normalize, offset_scale
 from engine.sketch.synthetic import synthetic_sketches
 from engine.sketch.task import SketchTask, sketch_train_config
@@ -27,6 +29,23 @@ def bench_sketch_training(seconds: float = 20.0, precision: str = "auto", n_sket
     ``model_config`` (a ``SketchConfig``) defaults to the default model.
     The plain loop is fp32 Adam + clipping with no validation, checkpoints or guards.
     """
+    with _sketch_threads():
+        return _bench_sketch_training(seconds, precision, n_sketches, rng, model_config)
+
+
+@contextmanager
+def _sketch_threads():
+    """Train with the threads ``choreo sketch train`` would use (both loops alike), then restore them."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(training_threads(None)[0])
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _bench_sketch_training(seconds: float, precision: str, n_sketches: int, rng: int, model_config: Any
+                           ) -> dict[str, Any]:
     data = synthetic_sketches(n_sketches, rng)
     scale = offset_scale(data)
     norm = normalize(data, scale)
@@ -91,6 +110,12 @@ def bench_sketch_long_training(seconds: float = 20.0, precision: str = "auto", n
     ``train_sketch`` prepares them (``recipe.plan_training``: re-simplified towards a 72-point
     median), which is what ``choreo sketch train`` runs.
     """
+    with _sketch_threads():
+        return _bench_long(seconds, precision, n_sketches, rng, model_config, batch)
+
+
+def _bench_long(seconds: float, precision: str, n_sketches: int, rng: int, model_config: Any, batch: int
+                ) -> dict[str, Any]:
     from engine.sketch.animals import animal_sketches
     from engine.sketch.recipe import plan_training, prepare
     from engine.sketch.strokes import lift_last_point

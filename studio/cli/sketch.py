@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -26,23 +25,6 @@ def _check_out(path: str, force: bool) -> Path:
     return check_writable(p, force)
 
 
-def training_threads(asked: int | None) -> tuple[int, str]:
-    """CPU threads for sketch training, and why (when not asked for).
-
-    Sketch-RNN's matrices are small, so two threads only pay when both cores are free: on a
-    busy 2-core machine each step waits for the slower thread, and a training step measured
-    ~19x slower with 2 threads than with 1 while other work ran (load 10). So: every core, or
-    one when the machine is already busy (1-minute load average above cores - 1).
-    """
-    cores = os.cpu_count() or 1
-    if asked is not None:
-        return max(1, asked), ""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    if cores > 1 and load > cores - 1:
-        return 1, f"the machine is busy: load {load:.1f} on {cores} cores; --threads overrides"
-    return cores, ""
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
     import torch
@@ -61,6 +43,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "rng": args.rng}
     if args.batch:
         tc["batch"] = args.batch
+    from engine.sketch.recipe import training_threads
+
     threads, why = training_threads(args.threads)
     torch.set_num_threads(threads)
     bar, close = sketch_training_bar(enabled=not args.quiet)

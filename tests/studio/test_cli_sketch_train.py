@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from engine.sketch.animals import animal_sketches
+from engine.sketch.recipe import training_threads
 from engine.sketch.strokes import save_strokes
 from studio.cli import main
-from studio.cli.sketch import training_threads
 
 TINY = ["--enc-hidden", "8", "--dec-hidden", "16", "--z-size", "4", "--mixtures", "2", "--batch", "8"]
 
