@@ -85,8 +85,8 @@ class SketchPad(QWidget):
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         if not self.strokes:
             p.setPen(QColor(150, 150, 160))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw the start of a shape here\n"
-                       "(a circle, square, star, house…)")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Draw the start of a drawing here\n"
+                       "(the model finishes it: a shape, an animal…)")
         p.setPen(QPen(QColor(20, 20, 25), 3, cap=Qt.PenCapStyle.RoundCap, join=Qt.PenJoinStyle.RoundJoin))
         for s in self.strokes:
             if len(s) == 1:
