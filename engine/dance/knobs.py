@@ -1,4 +1,5 @@
-"""The dance knobs: generation (what the sliders hold) and training (the model and its budget).
+"""The dance knobs: generation (what the sliders hold), view (what the stage and videos show) and
+training (the model and its budget).
 
 One definition per knob (see ``engine.core.knobs``). Defaults of the training knobs are the
 config dataclasses' own, so a front end, the CLI and ``train()`` cannot disagree.
@@ -27,7 +28,7 @@ GENERATION = table([
     Knob("look_back", "Look-back", "float", 1.0, lo=0.02, hi=30.0, unit="s", scale="log", log_floor=0.05,
          step=0.1, tip="How much of the clip the model watches before it dances on: short = it forgets the "
                        "phrase quickly, long = it keeps the phrase's momentum"),
-    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", step=1.0, decimals=1,
+    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", scale="log", step=1.0, decimals=1,
          tip="Length of the take"),
     Knob("rng", "Random seed", "int", 0, lo=0, hi=2**31 - 1, flag="--seed",
          tip="The same seed and settings give the same dance again"),
@@ -36,6 +37,12 @@ GENERATION = table([
     Knob("continue_from_playhead", "Continue from playhead", "bool", False,
          tip="Dance on from the pose under the playhead instead of the start of the clip"),
     Knob("live", "Live", "bool", False, tip="Regenerate as soon as a knob moves (the take updates while you drag)"),
+])
+
+VIEW = table([
+    Knob("lead_in", "Lead-in before the take", "bool", False,
+         tip="Play the moment the take continues from (the look-back the model watched) before the take, "
+             "on the stage and in exported videos"),
 ])
 
 TRAINING = table([

@@ -35,6 +35,8 @@ from .sketch_view import SketchGrid, SketchView
 
 __all__ = ["SketchPad", "SketchTab", "SketchView"]
 
+SIDE_WIDTH = 290  # the controls column of the Sketch tab
+
 
 class SketchPad(QWidget):
     """A white canvas recording mouse strokes into a :class:`SketchDrawing`."""
@@ -44,7 +46,7 @@ class SketchPad(QWidget):
     def __init__(self, drawing: SketchDrawing, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.drawing = drawing
-        self.setMinimumSize(320, 320)
+        self.setMinimumSize(240, 240)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setToolTip("Draw here with the mouse (several strokes are fine), then press Finish")
 
@@ -131,7 +133,10 @@ class SketchTab(QWidget):
         form = QFormLayout()
         for editor in (self.temperature, self.endings, self.rng):
             form.addRow(editor.knob.label, editor)
-        side = QVBoxLayout()
+        side_w = QWidget()  # a fixed column: at 1000 px the temperature slider keeps a usable length
+        side_w.setFixedWidth(SIDE_WIDTH)
+        side = QVBoxLayout(side_w)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.model_label)
         side.addWidget(self.load_btn)
         side.addLayout(form)
@@ -145,7 +150,7 @@ class SketchTab(QWidget):
         right.addWidget(self.results_label)
         right.addWidget(self.endings_grid, 1)
         top = QHBoxLayout()
-        top.addLayout(side)
+        top.addWidget(side_w)
         top.addLayout(left, 3)
         top.addLayout(right, 4)
         lay = QVBoxLayout(self)

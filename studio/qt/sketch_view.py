@@ -25,7 +25,7 @@ class SketchView(QWidget):
         self.colour = colour
         self.sketch: np.ndarray | None = None
         self.prefix_len = 0
-        self.setMinimumSize(150, 150)
+        self.setMinimumSize(110, 110)
 
     def set_sketch(self, sketch: np.ndarray | None, prefix_len: int = 0) -> None:
         """Show ``sketch`` (stroke-3); its first ``prefix_len`` rows are the user's."""
@@ -63,7 +63,7 @@ class SketchView(QWidget):
 class SketchGrid(QWidget):
     """``count`` small :class:`SketchView` s in ``cols`` columns, filled from a list of drawings."""
 
-    def __init__(self, count: int, cols: int, min_size: int = 150, colour: QColor | None = None,
+    def __init__(self, count: int, cols: int, min_size: int = 110, colour: QColor | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.views = [SketchView(colour or palette_colour(i)) for i in range(count)]
