@@ -175,19 +175,7 @@ class DiagMixtureSampler:
         """One draw ``(B, dim)`` (float64) per row of ``h`` ``(B, in_features)``."""
         rng = rng or np.random.default_rng()
         logits = h @ self.w_logits.T + self.b_logits
-        if isinstance(mixture, int) and not isinstance(mixture, bool):
-            if not 0 <= mixture < self.k:
-                raise ValueError(f"mixture component {mixture} is out of range: this model has {self.k}")
-            idx = np.full(len(h), mixture)
-        elif mixture == "argmax" or temperature <= 1e-4:
-            idx = logits.argmax(-1)
-        elif mixture == "auto":
-            z = logits / temperature
-            p = np.exp(z - z.max(-1, keepdims=True))
-            cdf = np.cumsum(p, -1)
-            idx = np.minimum((cdf < rng.random(len(h))[:, None] * cdf[:, -1:]).sum(-1), self.k - 1)
-        else:
-            raise ValueError(f"mixture must be 'auto', 'argmax' or a component index, got {mixture!r}")
+        idx = self._choose(logits, temperature, mixture, rng)
         if len(h) == 1:  # one take: no list, no stack (the common case, once per frame)
             i = int(idx[0])
             out = (self.w_comp[i] @ h[0] + self.b_comp[i])[None]
@@ -198,6 +186,65 @@ class DiagMixtureSampler:
             return mu
         sigma = np.exp(np.clip(out[:, self.dim :], *self.log_sigma_range)) * math.sqrt(sigma_temperature)
         return mu + rng.standard_normal(mu.shape) * sigma
+
+    def _choose(self, logits: np.ndarray, temperature: float, mixture: MixtureChoice,
+                rng: np.random.Generator) -> np.ndarray:
+        """Component index per row of ``logits`` ``(B, k)``."""
+        if isinstance(mixture, (int, np.integer)) and not isinstance(mixture, bool):
+            if not 0 <= mixture < self.k:
+                raise ValueError(f"mixture component {mixture} is out of range: this model has {self.k}")
+            return np.full(len(logits), int(mixture))
+        if mixture == "argmax" or temperature <= 1e-4:
+            return logits.argmax(-1)
+        if mixture != "auto":
+            raise ValueError(f"mixture must be 'auto', 'argmax' or a component index, got {mixture!r}")
+        z = logits / temperature
+        p = np.exp(z - z.max(-1, keepdims=True))
+        cdf = np.cumsum(p, -1)
+        return np.minimum((cdf < rng.random(len(logits))[:, None] * cdf[:, -1:]).sum(-1), self.k - 1)
+
+    def given(self, h: np.ndarray, known: np.ndarray, values: np.ndarray, temperature: float = 1.0,
+              sigma_temperature: float = 1.0, mixture: MixtureChoice = "auto",
+              rng: np.random.Generator | None = None, spread: np.ndarray | None = None) -> np.ndarray:
+        """One draw ``(B, dim)`` (float64) with the dims ``known`` (indices) set to ``values`` ``(B, len(known))``.
+
+        The exact conditional of a diagonal-Gaussian mixture: each component is weighted by its
+        mixture weight times the likelihood of the known values under it (with ``temperature``
+        dividing the whole log-weight), the component is chosen from those weights, and the other
+        dims are drawn from it (given the component they are independent of the known ones).
+        ``spread`` ``(dim,)`` multiplies each dim's spread on top of ``sigma_temperature`` (per-part
+        temperatures). With no known dims this is the plain draw with ``spread``.
+        """
+        rng = rng or np.random.default_rng()
+        known = np.asarray(known, np.int64)
+        logits = (h @ self.w_logits.T + self.b_logits).astype(np.float64)
+        if len(known):
+            w_mu, b_mu, w_ls, b_ls = self._known_rows(known)
+            mu_k = np.einsum("knd,bd->bkn", w_mu, h) + b_mu  # (B, k, n): every component's known dims
+            ls_k = np.clip(np.einsum("knd,bd->bkn", w_ls, h) + b_ls, *self.log_sigma_range)
+            z = (np.asarray(values, np.float64)[:, None, :] - mu_k) * np.exp(-ls_k)
+            logits = logits + (-0.5 * (z * z) - ls_k).sum(-1)  # + log N(values | component), constants dropped
+        idx = self._choose(logits, temperature, mixture, rng)
+        out = np.stack([self.w_comp[i] @ x + self.b_comp[i] for i, x in zip(idx, h, strict=True)])
+        mu = out[:, : self.dim].astype(np.float64)
+        if sigma_temperature > 0:
+            sigma = np.exp(np.clip(out[:, self.dim :], *self.log_sigma_range)) * math.sqrt(sigma_temperature)
+            if spread is not None:
+                sigma = sigma * spread
+            mu = mu + rng.standard_normal(mu.shape) * sigma
+        if len(known):
+            mu[:, known] = values
+        return mu
+
+    def _known_rows(self, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Every component's mean and log-spread weight rows of the ``known`` dims (cached per set of dims)."""
+        key = known.tobytes()
+        cache = self.__dict__.setdefault("_known_cache", {})
+        if key not in cache:
+            d = self.dim
+            cache[key] = (np.ascontiguousarray(self.w_comp[:, known]), self.b_comp[:, known][None],
+                          np.ascontiguousarray(self.w_comp[:, d + known]), self.b_comp[:, d + known][None])
+        return cache[key]
 
 
 def sample_bivariate(
