@@ -9,7 +9,7 @@ take is interpolated back to the source rate, so a take plays at the data's fps.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -18,6 +18,8 @@ from ..core.errors import ChoreoError
 from ..core.mdn import DiagMixtureSampler, MixtureChoice
 from ..core.recurrent import NumpyLSTM, numpy_twin
 from .axes import guess_up_axis, motion_up_axis
+from .directing import Director
+from .direction import Direction
 from .model import DanceModel
 from .motion import Motion
 from .pose_guard import PoseGuard
@@ -75,6 +77,9 @@ class DanceGenerator:
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
                        keep the body's lowest point within the seed clip's range of heights
                        (no floating up, no sinking through the floor).
+    direction:         keyframes, kept joints, a floor path and part temperatures
+                       (``engine.dance.direction``; honoured by ``engine.dance.directing``).
+    references:        motions ``(frames, joints, 3)`` that ``direction.keep`` entries name as their source.
 
     Parameter changes take effect at the next network step (the next frame, or within
     ``frame_step`` frames for data faster than the model's rate).
@@ -95,6 +100,8 @@ class DanceGenerator:
         stay_on_stage: bool = True,
         pose_guard: float = 1.0,
         anchor: float | None = None,
+        direction: Direction | None = None,
+        references: Mapping[str, np.ndarray] | None = None,
     ) -> None:
         if model.codec is None:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
@@ -148,6 +155,9 @@ class DanceGenerator:
         self._floor = self._floor_band(seed)
         self._pending: list[np.ndarray] = []  # interpolated frames not handed out yet
         self._prime()
+        fps = float(seed.fps) if isinstance(seed, Motion) else float(model.seed.fps) if model.seed else 30.0
+        self.direction = direction or Direction()
+        self._direct = Director(self, self.direction, references or {}, fps) if direction else None
 
     def _floor_band(self, seed: Motion | np.ndarray) -> tuple[int, float, float, float]:
         """(up axis, its sign, lowest and highest height of the body's lowest point in the seed clip).
@@ -207,7 +217,14 @@ class DanceGenerator:
         frame at a time these are dozens of tiny array operations, where torch's per-call cost
         would dominate.
         """
-        y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
+        d = self._direct
+        if d is None:
+            y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
+        else:
+            planned = d.next_key()  # a keyframe's approach, rolled out ahead
+            if planned is not None:
+                return planned
+            y = d.sample(self._h, self._feats)
         feats = self.codec.decode_step(self._feats, y)
         j = self.codec.n_joints
         if self._anchor is not None and self.anchor > 0:  # errors of integrated changes decay towards the anchor
@@ -217,7 +234,9 @@ class DanceGenerator:
         vel = feats[:, 3 * j :]
         if self._guard is not None:
             pose = self._guard(pose)
-        if self._projector is not None and self.rigid:
+        if d is not None:  # keyframes, held joints and a projection that keeps them
+            pose, vel = d.shape(pose, vel)
+        elif self._projector is not None and self.rigid:
             pose = self._projector.project(pose)
             shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
             pose = pose - shift[:, None]
@@ -238,6 +257,8 @@ class DanceGenerator:
             if outward.any():
                 vel = np.where(outward, -vel, vel)  # bounce back towards the stage
                 centre = self._centre + vel
+        if d is not None:  # a floor path sets the travel
+            vel, centre = d.travel(vel, centre)
         self._feats = np.concatenate([pose.reshape(len(pose), -1), vel], axis=1)
         self._centre = centre
         x = self.codec.encode_inputs(self._feats)
@@ -255,6 +276,8 @@ class DanceGenerator:
             prev, key = self._key, self._network_step()
             s = self.frame_step
             frames = key[None] if s == 1 else self._between(prev, key, s)
+            if self._direct is not None:
+                frames = self._direct.finish(frames)
             self._key = key
             if self._projector is not None and self.rigid:  # bones as exact as float32 holds them
                 frames = self._projector.to_float32(frames)

@@ -22,6 +22,7 @@ from engine.dance.skeleton import integrity
 from engine.dance.task import train
 
 from .dance_info import add_info_parser, add_proportions_flag
+from .direct import add_direction_args, direction_from_args
 from .knobs import add_knob
 from .music import add_music_args, beat_report, dance, read_song
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
@@ -78,6 +79,7 @@ def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) ->
     g.add_argument("--mixture", default=knob.default, help=knob.tip + " (auto | argmax | a component index)")
     g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
     g.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    add_direction_args(g)
 
 
 def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[DanceGenerator, Motion]:
@@ -86,7 +88,7 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
 
     model = DanceModel.load(args.model, device=resolve_device(args.device))
     seed: Motion | None = model.seed
-    seed_frame = None
+    seed_frame, seed_path = None, ""
     if args.seed_from:
         seed_path, seed_frame = parse_seed_from(args.seed_from)
         seed = load_motion(seed_path)
@@ -96,10 +98,14 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
     assert seed is not None
     look_back = args.look_back or model.config.default_look_back
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
+    step = max(1, int(model.config.frame_step))
+    start = min(seed.n_frames, look_back + step) if seed_frame is None else seed_frame  # as the generator does
+    direction, references = direction_from_args(args, model, seed, seed_path if args.seed_from else None, start,
+                                                getattr(args, "frames", None))
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
                          mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid,
-                         pose_guard=args.pose_guard, anchor=args.anchor)
+                         pose_guard=args.pose_guard, anchor=args.anchor, direction=direction, references=references)
     torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     return gen, seed
 
@@ -153,6 +159,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     gen, seed = generator_from_args(args, args.variations)
     model = gen.model
     args.frames = args.frames or (round(song.duration * seed.fps) if song is not None else 900)
+    gen.direction.check(gen.codec.n_joints, args.frames)  # keyframes inside the take
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
     try:

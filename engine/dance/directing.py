@@ -1,0 +1,434 @@
+"""How ``DanceGenerator`` honours a :class:`~engine.dance.direction.Direction`, step by step.
+
+The generator calls four hooks per network step and one per handed-out chunk of frames:
+
+* :meth:`Director.next_key` first: a keyframe entering its approach window forks the LSTM state
+  ``CANDIDATES`` times (NumPy arrays: copying is cheap), rolls all candidates to the keyframe as one
+  batch with the pull below, and keeps, per variation, the candidate that needed the least pull (the
+  one whose own movement already went there); its frames are then handed out as they are.
+* :meth:`Director.sample` instead of the plain mixture draw. **Kept joints**: in the change
+  representation their "observation" is (reference's next centre-relative pose - current pose),
+  normalised like the network's output; every component is weighted by how well it explains those
+  dims and the free dims are drawn from the chosen one (``DiagMixtureSampler.given``: the exact
+  conditional of a diagonal-Gaussian mixture). **Part temperatures** multiply the spread of the
+  sampled change of the part's joints by ``sqrt(T)`` (a per-part sigma temperature).
+* :meth:`Director.shape` after the anchor and the pose guard, instead of the plain rigid projection.
+  **Keyframes**: over the last ``PLAN_SECONDS`` before a keyframe the pose is turned about the up
+  axis by a fraction ``a`` of the angle to the keyframe's facing and moved ``a`` of the way to its
+  pose, ``a = ramp / (1 + steps left)`` (a proportional approach that lands exactly: at the keyframe's
+  network step(s) ``a = 1``, and with data faster than the model both steps around a keyframe between
+  two network steps hold it). **Kept joints** are then set to the reference exactly and the free
+  joints shifted so the pose stays centre-relative; the rigid projection starts from the held joints
+  (a tree re-rooted at them), so only free joints move and the anchor, guard and bones never drag a
+  held joint off its reference.
+* :meth:`Director.travel` after the stage guard: on a **floor path** the centre's floor velocity is the
+  path's, and that is what the network reads next, so the pose follows the travel. A path that does
+  not start where the dancer stands is joined smoothly (the offset fades out over about a second, or as
+  long as walking it at the data's typical speed takes).
+* :meth:`Director.finish` on the frames handed out (after interpolation for data faster than the
+  model): held joints, the keyframe pose at its frame and the path are exact on every frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..core.errors import ChoreoError
+from .direction import Direction, floor_axes, typical_travel
+from .pose_guard import PoseGuard
+from .skeleton import RigidProjector
+
+PLAN_SECONDS = 1.0  # keyframes: the approach (pull and forked rollouts) starts this long before
+CANDIDATES = 8  # rollouts forked per keyframe approach; the one that needed the least pull is kept
+FREE_PULL = 1.0  # kept joints: the free joints move this fraction of the guard's correction per network step
+CENTROID = 1.0  # kept joints: weight of matching the free joints' centroid (as the reference has it) in the bank search
+STAY = 1.0  # kept joints: the bank's last pose (or the next) guards the free joints on while it fits the held ones
+# about as well as the best fit (within the typical squared step from one bank pose to the next): the same leg pose
+# recurs in many moves, and the bank holds every other frame or so
+EASE_SECONDS = 1.0  # a path not starting under the dancer is joined over at least this long
+
+
+def _repeat(x: Any, n: int, axis: int) -> Any:
+    return torch.repeat_interleave(x, n, dim=axis) if isinstance(x, torch.Tensor) else np.repeat(x, n, axis)
+
+
+def _rows(x: Any, idx: np.ndarray, axis: int) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.index_select(axis, torch.as_tensor(idx, device=x.device))
+    return np.take(x, idx, axis=axis)
+
+
+def _yaw(pose: np.ndarray, target: np.ndarray, floor: tuple[int, int]) -> np.ndarray:
+    """Angle ``(B,)`` about the up axis that best turns centre-relative ``pose`` ``(B, J, 3)`` onto ``target``."""
+    a, b = floor
+    px, py, tx, ty = pose[..., a], pose[..., b], target[..., a], target[..., b]
+    return np.arctan2((px * ty - py * tx).sum(-1), (px * tx + py * ty).sum(-1))
+
+
+def _turn(pose: np.ndarray, angle: np.ndarray, floor: tuple[int, int]) -> np.ndarray:
+    a, b = floor
+    c, s = np.cos(angle)[:, None], np.sin(angle)[:, None]
+    out = pose.copy()
+    out[..., a] = c * pose[..., a] - s * pose[..., b]
+    out[..., b] = s * pose[..., a] + c * pose[..., b]
+    return out
+
+
+def held_projector(bones: np.ndarray, lengths: np.ndarray, held: np.ndarray) -> RigidProjector:
+    """A ``RigidProjector`` whose roots are the ``held`` joints (bool ``(J,)``): bones are re-oriented
+    breadth first from them, so projecting moves only free joints; a bone between two held joints, or
+    where two walks from held joints meet, is left as it is. Parts without a held joint keep their roots."""
+    bones = np.asarray(bones, np.int64).reshape(-1, 2)
+    j = int(max(int(bones.max()) + 1 if len(bones) else 0, len(held)))
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(j)]
+    for k, (p, c) in enumerate(bones):
+        adj[p].append((int(c), k))
+        adj[c].append((int(p), k))
+    seen = np.zeros(j, bool)
+    seen[: len(held)] = held
+    order = [int(i) for i in np.flatnonzero(held)]
+    children = set(bones[:, 1].tolist())
+    order += [int(p) for p in bones[:, 0] if p not in children and not seen[p]]  # original roots of the rest
+    out_b, out_l = [], []
+    queue = list(dict.fromkeys(order))
+    seen[queue] = True
+    while queue:
+        nxt = []
+        for p in queue:
+            for c, k in adj[p]:
+                if not seen[c]:
+                    seen[c] = True
+                    out_b.append((p, c))
+                    out_l.append(lengths[k])
+                    nxt.append(c)
+        queue = nxt
+    return RigidProjector(np.asarray(out_b, np.int64).reshape(-1, 2), np.asarray(out_l, np.float64))
+
+
+def guard_free(guard: PoseGuard, pose: np.ndarray, held: np.ndarray, last: np.ndarray | None = None,
+               rest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pose guard for poses ``(B, J, 3)`` whose ``held`` joints (bool ``(J,)``) may not move.
+
+    The bank pose whose held joints best match the pose's, after the best turn about the up axis and
+    shift (closed-form 2-D Procrustes per bank pose; the bank is stored facing-normalised, and a whole
+    pose's facing would depend on the free joints), is turned and shifted onto them. When the pose is
+    further from it than the guard's radius, only the free joints move towards that bank pose's, just
+    far enough to come within the radius (all the way when the held joints alone are further): they
+    end up as this body moves them with such held joints. The bank is in time order: while ``last`` (the
+    previous choice per row) or one of the two after it fits about as well as the best (``STAY``), it
+    is kept, so the free joints play the data's movement on instead of jumping between look-alikes.
+    ``rest`` ``(3,)``: where the free joints' centroid should lie from the held joints' (the reference's):
+    bank poses are also matched on it, so the held joints stay where the reference has them relative to
+    the whole body's centre. Returns the poses and the bank index chosen per row.
+    """
+    if guard.radius <= 0 or held.all() or not held.any():
+        return pose, last
+    a, b = guard.floor
+    up = guard.up
+    bank = guard.bank.reshape(len(guard.bank), -1, 3)
+    bh = bank[:, held]
+    bc = bh.mean(1, keepdims=True)  # (M, 1, 3): each bank pose's held centroid
+    b0 = bh - bc
+    ph = pose[:, held]
+    pc = ph.mean(1, keepdims=True)
+    p0 = ph - pc
+    # rotate bank onto pose: maximise sum(dot) over the floor plane; the up axis is unaffected
+    dot = np.einsum("bjc,mjc->bm", p0[..., [a, b]], b0[..., [a, b]])
+    cross = np.einsum("bj,mj->bm", p0[..., b], b0[..., a]) - np.einsum("bj,mj->bm", p0[..., a], b0[..., b])
+    vert = np.einsum("bj,mj->bm", p0[..., up], b0[..., up])
+    res = (p0 * p0).sum((1, 2))[:, None] + (b0 * b0).sum((1, 2))[None] - 2 * (vert + np.hypot(dot, cross))
+    angle = np.arctan2(cross, dot)  # (B, M)
+    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    bf = bank[:, ~held] - bc  # every bank pose's free joints about its held centroid, turned onto the pose
+    fitted = np.broadcast_to(bf, (len(pose), *bf.shape)).copy()
+    fitted[..., a] = c * bf[None, ..., a] - s * bf[None, ..., b]
+    fitted[..., b] = s * bf[None, ..., a] + c * bf[None, ..., b]
+    fitted += pc[:, None]
+    held_res = res
+    if rest is not None:  # the centroid of the free joints from the held joints', as the reference has it
+        miss = fitted.mean(2) - pc - rest
+        res = res + CENTROID * fitted.shape[2] * (miss * miss).sum(-1)
+    best = res.argmin(1)
+    rows = np.arange(len(pose))
+    r2 = guard.radius * guard.radius
+    if last is not None and len(last) == len(pose):  # play on from the bank's last pose while it fits
+        near = np.minimum(last[:, None] + np.arange(3)[None], len(bank) - 1)  # it, the next and the one after
+        k = res[rows[:, None], near].argmin(1)
+        on = near[rows, k]
+        step = np.diff(bank[: len(bank) // 2, held], axis=0)  # held joints from one bank pose to the next
+        slack = STAY * float(np.median((step * step).sum((1, 2))))
+        best = np.where(res[rows, on] <= res[rows, best] + slack, on, best)
+    d_held = np.maximum(held_res[rows, best], 0.0)
+    fitted = fitted[rows, best]
+    diff = pose[:, ~held] - fitted
+    d_free = (diff * diff).sum((1, 2))
+    far = d_held + d_free > r2
+    if not far.any():
+        return pose, best
+    w = np.where(far, np.minimum(np.sqrt(np.maximum(r2 - d_held, 0.0) / np.maximum(d_free, 1e-24)), 1.0), 1.0)
+    w = 1.0 - FREE_PULL * (1.0 - w)  # part of the way per step: the free joints glide, they do not jump
+    out = pose.copy()
+    out[:, ~held] = fitted + diff * w[:, None, None]
+    return out, best
+
+
+class Director:
+    """The per-step hooks ``DanceGenerator`` calls when it has a Direction (see the module docstring).
+
+    ``references``: reference motions ``(frames, joints, 3)`` by the names ``Keep.source`` uses ("" is
+    always the clip the take continues).
+    """
+
+    def __init__(self, gen: Any, direction: Direction, references: Mapping[str, np.ndarray],
+                 fps: float = 30.0, candidates: int = CANDIDATES) -> None:
+        self.gen = gen
+        j = gen.codec.n_joints
+        direction.check(j)
+        self.s = gen.frame_step
+        self.floor = floor_axes(gen._floor[0])
+        self.candidates = max(1, int(candidates))
+        self.horizon = max(self.s, round(PLAN_SECONDS * fps))  # frames
+        self.keyframes = sorted(((int(k.frame), k.array) for k in direction.keyframes), key=lambda k: k[0])
+        self._exact = dict(self.keyframes)
+        self._keeps = []
+        for keep in direction.keep:
+            if keep.source:
+                if keep.source not in references:
+                    raise ChoreoError(f"no reference motion {keep.source!r} to keep joints from")
+                ref = np.asarray(references[keep.source], np.float64)
+                start = 0 if keep.start is None else int(keep.start)
+            else:
+                ref = np.asarray(gen.seed_positions, np.float64)
+                start = gen.seed_frame if keep.start is None else int(keep.start)
+            if ref.ndim != 3 or ref.shape[1:] != (j, 3):
+                raise ChoreoError(f"reference {keep.source or 'clip'} has shape {ref.shape}, the model dances "
+                                  f"{j} joints")
+            mask = np.zeros(j, bool)
+            mask[list(keep.joints)] = True
+            self._keeps.append((ref, start, mask))
+        self._held_cache: tuple[int, Any] = (-1, None)
+        self._bank_row: np.ndarray | None = None  # the bank pose guarding the free joints of each row
+        self._projectors: dict[bytes, RigidProjector] = {}
+        self.spread: np.ndarray | None = None
+        if direction.part_temperatures:
+            spread = np.ones(gen.codec.dim)
+            for part in direction.part_temperatures:
+                dims = (3 * np.asarray(part.joints)[:, None] + np.arange(3)).reshape(-1)
+                spread[dims] = np.sqrt(part.temperature)
+            self.spread = spread
+        self.path = np.asarray(direction.path, np.float64).reshape(-1, 2) if direction.path else None
+        if self.path is not None:
+            here = gen._centre[:, list(self.floor)]
+            self._offset = self.path[0][None] - here  # (V, 2): faded out while joining the path
+            speed = typical_travel(gen.seed_positions, fps, gen._floor[0])
+            gap = float(np.linalg.norm(self._offset, axis=1).max())
+            self._ease = max(EASE_SECONDS * fps, gap / max(speed, 1e-12), 1.0)
+        self.j = 0  # network steps taken
+        self.out = 0  # frames handed out
+        self._f = self.s - 1  # take frame of the current network step's pose
+        self._plan: list[np.ndarray] = []
+        self._planned: set[int] = set()
+        self._rolling = False
+        self.effort: np.ndarray | None = None
+
+    # -- per-frame targets -------------------------------------------------------------
+
+    def _held_at(self, t: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(held mask ``(J,)``, reference centre-relative pose ``(J, 3)``) at take frame ``t``, or None.
+
+        The pose is the first active reference's whole pose with every reference's held joints on it.
+        """
+        if self._held_cache[0] == t:
+            return self._held_cache[1]
+        mask, rel = None, None
+        for ref, start, m in self._keeps:
+            k = start + t
+            if 0 <= k < len(ref):
+                r = ref[k] - ref[k].mean(0)
+                if mask is None:  # the first reference's whole pose: its free joints say where the rest goes
+                    mask, rel = np.zeros_like(m), r.copy()
+                mask = mask | m
+                rel[m] = r[m]
+        out = None if mask is None else (mask, rel)
+        self._held_cache = (t, out)
+        return out
+
+    def _path_at(self, t: int) -> np.ndarray | None:
+        """Where the centre stands on the floor at take frame ``t`` ``(V, 2)``, or None off the path."""
+        if self.path is None or t >= len(self.path):
+            return None
+        u = min(1.0, (t + 1) / self._ease)
+        fade = 1.0 - u * u * (3 - 2 * u)
+        return self.path[t][None] - fade * self._offset
+
+    def _next_keyframe(self, f: int) -> tuple[int, np.ndarray] | None:
+        for frame, pose in self.keyframes:
+            if frame > f - self.s:
+                return frame, pose
+        return None
+
+    # -- hooks -------------------------------------------------------------------------
+
+    def next_key(self) -> np.ndarray | None:
+        """A planned pose to hand out instead of stepping (plans a keyframe's approach when one comes near)."""
+        if self._plan:
+            return self._plan.pop(0)
+        if self._rolling or self.candidates < 2 or self.j < 1:  # never before the first frame: it must be quick
+            return None
+        f = self.j * self.s + self.s - 1
+        nxt = self._next_keyframe(f)
+        if nxt is None or nxt[0] in self._planned or nxt[0] - f > self.horizon or nxt[0] - f < 2 * self.s:
+            return None
+        self._planned.add(nxt[0])
+        self._rollout(nxt[0])
+        return self._plan.pop(0) if self._plan else None
+
+    def sample(self, h: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        """The network's next (normalised) change, drawn under the kept joints and part temperatures."""
+        g = self.gen
+        self._f = f = self.j * self.s + self.s - 1
+        self.j += 1
+        held = self._held_at(f)
+        if held is None and self.spread is None:
+            return g._sampler(h, g.temperature, g.sigma_temperature, g.mixture, g._rng)
+        if held is None:
+            dims, values = np.zeros(0, np.int64), np.zeros((len(h), 0))
+        else:
+            mask, rel = held
+            dims = (3 * np.flatnonzero(mask)[:, None] + np.arange(3)).reshape(-1)
+            change = rel.reshape(-1)[dims][None] - feats[:, dims]
+            values = (change - g.codec.out_mean[dims]) / g.codec.out_std[dims]
+        return g._sampler.given(h, dims, values, g.temperature, g.sigma_temperature, g.mixture, g._rng,
+                                spread=self.spread)
+
+    def shape(self, pose: np.ndarray, vel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Keyframe approach, held joints and the rigid projection of one network step's poses ``(B, J, 3)``."""
+        g = self.gen
+        pose = self._pull(pose, self._f)
+        held = self._held_at(self._f)
+        if held is not None:
+            pose = self._hold(pose, held)
+            if g._guard is not None:
+                mask, ref = held
+                rest = ref[~mask].mean(0) - ref[mask].mean(0) if (~mask).any() else None
+                pose, self._bank_row = guard_free(g._guard, pose, mask, self._bank_row, rest)
+        if g._projector is not None and g.rigid:
+            pose = g._projector.project(pose) if held is None else self._projector(held[0]).project(pose)
+        if held is not None or (g._projector is not None and g.rigid):
+            shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
+            pose = pose - shift[:, None]
+            vel = vel + shift
+        return pose, vel
+
+    def travel(self, vel: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """On the floor path, the centre goes where the path says (the network reads this velocity next)."""
+        target = self._path_at(self._f)
+        if target is None:
+            return vel, centre
+        floor = list(self.floor)
+        vel, centre = vel.copy(), centre.copy()
+        centre[:, floor] = target
+        vel[:, floor] = target - self.gen._centre[:, floor]
+        return vel, centre
+
+    def finish(self, frames: np.ndarray) -> np.ndarray:
+        """Frames ``(n, V, J, 3)`` about to be handed out, with held joints, keyframes and the path exact."""
+        frames = np.array(frames, np.float64)
+        g = self.gen
+        for i in range(len(frames)):
+            t = self.out + i
+            key, held, spot = self._exact.get(t), self._held_at(t), self._path_at(t)
+            if key is None and held is None and spot is None:
+                continue
+            centre = frames[i].mean(1)
+            rel = frames[i] - centre[:, None]
+            if key is not None:
+                rel = np.broadcast_to(key, rel.shape).copy()
+            if held is not None:  # the reference's shape of the held joints about where they are (the keys
+                mask, ref = held  # either side already hold them; a shift of all joints would bend the body)
+                rel[:, mask] = ref[mask] + (rel[:, mask] - ref[mask]).mean(1, keepdims=True)
+                if g._projector is not None and g.rigid:
+                    rel = self._projector(mask).project(rel)
+                rel = rel - rel.mean(1, keepdims=True)
+            if spot is not None:
+                centre[:, list(self.floor)] = spot
+            frames[i] = rel + centre[:, None]
+        self.out += len(frames)
+        return frames
+
+    # -- pieces ------------------------------------------------------------------------
+
+    def _pull(self, pose: np.ndarray, f: int) -> np.ndarray:
+        nxt = self._next_keyframe(f)
+        if nxt is None:
+            return pose
+        frame, target = nxt
+        d = frame - f
+        if abs(d) < self.s:
+            alpha = 1.0
+        elif 0 < d <= self.horizon:
+            r, big = d / self.s, self.horizon / self.s
+            u = min(1.0, max(0.0, (big - r) / (0.5 * big)))
+            alpha = u * u * (3 - 2 * u) / (1.0 + r)
+        else:
+            return pose
+        if alpha >= 1.0:
+            new = np.broadcast_to(target, pose.shape).copy()
+        else:
+            centre = pose.mean(1, keepdims=True)
+            rel = pose - centre
+            rel = _turn(rel, alpha * _yaw(rel, target[None], self.floor), self.floor)
+            new = rel + alpha * (target[None] - rel) + centre
+        if self._rolling and self.effort is not None:
+            self.effort += ((new - pose) ** 2).sum(-1).mean(-1)
+        return new
+
+    def _hold(self, pose: np.ndarray, held: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Held joints at the reference exactly; the free joints shifted so the pose stays centre-relative."""
+        mask, rel = held
+        out = pose.copy()
+        out[:, mask] = rel[mask]
+        free = ~mask
+        if free.any():
+            out[:, free] -= out.sum(1)[:, None] / free.sum()
+        return out
+
+    def _projector(self, mask: np.ndarray) -> RigidProjector:
+        key = mask.tobytes()
+        if key not in self._projectors:
+            g = self.gen
+            self._projectors[key] = held_projector(np.asarray(g.model.bones), np.asarray(g.model.bone_lengths), mask)
+        return self._projectors[key]
+
+    def _rollout(self, frame: int) -> None:
+        """Fork the state ``candidates`` times, roll all to ``frame``, keep the least-pulled per variation."""
+        g, n = self.gen, self.candidates
+        v = len(g._h)
+        offset = self.path is not None and self._offset
+        g._h, g._feats, g._centre = (_repeat(x, n, 0) for x in (g._h, g._feats, g._centre))
+        g._state = tuple(_repeat(x, n, 1) for x in g._state)
+        if self.path is not None:
+            self._offset = np.repeat(self._offset, n, 0)
+        self.effort = np.zeros(v * n)
+        keys: list[np.ndarray] = []
+        self._rolling = True
+        try:
+            while True:
+                keys.append(g._network_step())
+                if self._f >= frame:
+                    break
+        finally:
+            self._rolling = False
+        best = self.effort.reshape(v, n).argmin(1) + n * np.arange(v)
+        g._h, g._feats, g._centre = (_rows(x, best, 0) for x in (g._h, g._feats, g._centre))
+        g._state = tuple(_rows(x, best, 1) for x in g._state)
+        if self.path is not None:
+            self._offset = offset
+        if getattr(g, "_guard", None) is not None:
+            g._guard._nearest = None  # its cache of nearest bank poses was for the forked rows
+        self._plan = [k[best] for k in keys]
+        self.effort = None
