@@ -40,16 +40,28 @@ import torch
 from ..core.errors import ChoreoError
 from .direction import Direction, floor_axes, typical_travel
 from .pose_guard import PoseGuard
-from .skeleton import RigidProjector
+from .skeleton import RigidProjector, frame_speeds
 
 PLAN_SECONDS = 1.0  # keyframes: the approach (pull and forked rollouts) starts this long before
 CANDIDATES = 8  # rollouts forked per keyframe approach; the one that needed the least pull is kept
+APPROACH_SPEED = 0.35  # ... or earlier, when the way to go would need more than this times the data's p99 speed
+ENERGY = 0.5  # part temperatures: a part's movement is scaled by T ** ENERGY (after the guard), its spread by sqrt(T)
+SLOW_SECONDS = 0.5  # keyframes: over this long before one the dancer's own movement fades (smoothstep) ...
+MIN_OWN = 0.15  # ... to this share of itself
+SETTLE = 0.85  # keyframes: after one, the dancer's own movement starts at 1 - SETTLE of itself ...
+SETTLE_SECONDS, SETTLE_FRAMES = 0.25, 8  # ... and comes back over this long (at least this many frames)
 FREE_PULL = 1.0  # kept joints: the free joints move this fraction of the guard's correction per network step
 CENTROID = 1.0  # kept joints: weight of matching the free joints' centroid (as the reference has it) in the bank search
 STAY = 1.0  # kept joints: the bank's last pose (or the next) guards the free joints on while it fits the held ones
 # about as well as the best fit (within the typical squared step from one bank pose to the next): the same leg pose
 # recurs in many moves, and the bank holds every other frame or so
 EASE_SECONDS = 1.0  # a path not starting under the dancer is joined over at least this long
+
+
+def _smooth(u: float) -> float:
+    """0 below 0, 1 above 1, smoothstep between."""
+    u = min(1.0, max(0.0, u))
+    return u * u * (3 - 2 * u)
 
 
 def _repeat(x: Any, n: int, axis: int) -> Any:
@@ -184,16 +196,19 @@ class Director:
     """
 
     def __init__(self, gen: Any, direction: Direction, references: Mapping[str, np.ndarray],
-                 fps: float = 30.0, candidates: int = CANDIDATES) -> None:
+                 fps: float = 30.0, candidates: int | None = None) -> None:
         self.gen = gen
         j = gen.codec.n_joints
         direction.check(j)
         self.s = gen.frame_step
         self.floor = floor_axes(gen._floor[0])
-        self.candidates = max(1, int(candidates))
+        self.candidates = max(1, int(CANDIDATES if candidates is None else candidates))
         self.horizon = max(self.s, round(PLAN_SECONDS * fps))  # frames
+        self._lengths: dict[int, float] = {}  # keyframe (network frame) -> frames of its approach, once begun
         self.keyframes = sorted(((int(k.frame), k.array) for k in direction.keyframes), key=lambda k: k[0])
-        self._exact = dict(self.keyframes)
+        self.p99 = float(np.percentile(frame_speeds(gen.seed_positions), 99)) if self.keyframes else 0.0
+        self.settle = max(SETTLE_FRAMES, SETTLE_SECONDS * fps)  # frames after a keyframe the dancer speeds up again
+        self.slow = max(SETTLE_FRAMES, SLOW_SECONDS * fps)  # frames before one it slows down
         self._keeps = []
         for keep in direction.keep:
             if keep.source:
@@ -213,13 +228,19 @@ class Director:
         self._held_cache: tuple[int, Any] = (-1, None)
         self._bank_row: np.ndarray | None = None  # the bank pose guarding the free joints of each row
         self._projectors: dict[bytes, RigidProjector] = {}
-        self.spread: np.ndarray | None = None
+        self.spread: np.ndarray | None = None  # per-dim multiplier of the sampled change's spread
+        self.energy: np.ndarray | None = None  # per-dim multiplier of the sampled change itself
         if direction.part_temperatures:
-            spread = np.ones(gen.codec.dim)
+            spread, energy = np.ones(gen.codec.dim), np.ones(gen.codec.dim)
             for part in direction.part_temperatures:
                 dims = (3 * np.asarray(part.joints)[:, None] + np.arange(3)).reshape(-1)
                 spread[dims] = np.sqrt(part.temperature)
+                energy[dims] = part.temperature ** ENERGY
             self.spread = spread
+            self.energy = energy if ENERGY else None
+            k = energy[: 3 * j : 3]
+            self._cold, self._k_cold = k < 1.0, k[k < 1.0]
+            self._hot, self._k_hot = k > 1.0, k[k > 1.0]
         self.path = np.asarray(direction.path, np.float64).reshape(-1, 2) if direction.path else None
         if self.path is not None:
             here = gen._centre[:, list(self.floor)]
@@ -266,10 +287,24 @@ class Director:
         return self.path[t][None] - fade * self._offset
 
     def _next_keyframe(self, f: int) -> tuple[int, np.ndarray] | None:
+        """(network key frame, pose) of the first keyframe whose key is at or after take frame ``f``."""
         for frame, pose in self.keyframes:
-            if frame > f - self.s:
-                return frame, pose
+            key = self._key_of(frame)
+            if key >= f:
+                return key, pose
         return None
+
+    def _keyframe_near(self, t: int) -> tuple[float, np.ndarray] | None:
+        """(blend weight, pose) of a keyframe less than a network step from take frame ``t``, or None."""
+        for frame, pose in self.keyframes:
+            if abs(frame - t) < self.s:
+                return 1.0 - abs(frame - t) / self.s, pose
+        return None
+
+    def _key_of(self, frame: int) -> int:
+        """The take frame of the network step nearest to ``frame`` (steps produce frames ``k * s + s - 1``)."""
+        s = self.s
+        return max(0, round((frame - (s - 1)) / s)) * s + s - 1
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -281,7 +316,10 @@ class Director:
             return None
         f = self.j * self.s + self.s - 1
         nxt = self._next_keyframe(f)
-        if nxt is None or nxt[0] in self._planned or nxt[0] - f > self.horizon or nxt[0] - f < 2 * self.s:
+        if nxt is None or nxt[0] in self._planned or nxt[0] - f < 2 * self.s:
+            return None
+        g = self.gen
+        if self._length(nxt[0], nxt[1], f, g._feats[:, : 3 * len(nxt[1])].reshape(-1, len(nxt[1]), 3)) is None:
             return None
         self._planned.add(nxt[0])
         self._rollout(nxt[0])
@@ -302,13 +340,30 @@ class Director:
             dims = (3 * np.flatnonzero(mask)[:, None] + np.arange(3)).reshape(-1)
             change = rel.reshape(-1)[dims][None] - feats[:, dims]
             values = (change - g.codec.out_mean[dims]) / g.codec.out_std[dims]
-        return g._sampler.given(h, dims, values, g.temperature, g.sigma_temperature, g.mixture, g._rng,
-                                spread=self.spread)
+        y = g._sampler.given(h, dims, values, g.temperature, g.sigma_temperature, g.mixture, g._rng,
+                             spread=self.spread)
+        return y
+
+    def guarding(self) -> bool:
+        """False while a keyframe's approach runs: the keyframe is a pose of the data and the approach leads
+        there; the pose guard moving the pose in between would make it jump."""
+        nxt = self._next_keyframe(self._f)
+        return nxt is None or nxt[0] not in self._lengths
 
     def shape(self, pose: np.ndarray, vel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keyframe approach, held joints and the rigid projection of one network step's poses ``(B, J, 3)``."""
         g = self.gen
-        pose = self._pull(pose, self._f)
+        if self.energy is not None:  # after the anchor and guard, which move every joint
+            prev = g._feats[:, : 3 * len(self._cold)].reshape(pose.shape)
+            pose = pose.copy()
+            if self._cold.any():  # a cold part's movement in the world shrinks (a planted foot stays planted)
+                moved = pose[:, self._cold] - prev[:, self._cold] + vel[:, None]
+                pose[:, self._cold] = prev[:, self._cold] + self._k_cold[None, :, None] * moved - vel[:, None]
+            if self._hot.any():  # a hot part's movement relative to the body grows (more gesture, not more travel)
+                pose[:, self._hot] = prev[:, self._hot] + self._k_hot[None, :, None] * (pose - prev)[:, self._hot]
+        pose, settle = self._pull(pose, self._f)
+        if settle > 0:  # the body's travel slows around a keyframe as well
+            vel = vel * (1.0 - settle)
         held = self._held_at(self._f)
         if held is not None:
             pose = self._hold(pose, held)
@@ -341,13 +396,14 @@ class Director:
         g = self.gen
         for i in range(len(frames)):
             t = self.out + i
-            key, held, spot = self._exact.get(t), self._held_at(t), self._path_at(t)
+            key, held, spot = self._keyframe_near(t), self._held_at(t), self._path_at(t)
             if key is None and held is None and spot is None:
                 continue
             centre = frames[i].mean(1)
             rel = frames[i] - centre[:, None]
-            if key is not None:
-                rel = np.broadcast_to(key, rel.shape).copy()
+            if key is not None:  # exact at the keyframe, blended in over the frames of a network step around it
+                w, target = key
+                rel = rel + w * (target[None] - rel)
             if held is not None:  # the reference's shape of the held joints about where they are (the keys
                 mask, ref = held  # either side already hold them; a shift of all joints would bend the body)
                 rel[:, mask] = ref[mask] + (rel[:, mask] - ref[mask]).mean(1, keepdims=True)
@@ -362,30 +418,56 @@ class Director:
 
     # -- pieces ------------------------------------------------------------------------
 
-    def _pull(self, pose: np.ndarray, f: int) -> np.ndarray:
+    def _length(self, key: int, target: np.ndarray, f: int, pose: np.ndarray) -> float | None:
+        """Frames of the approach to the keyframe at network frame ``key`` once it has begun, else None.
+
+        It begins ``PLAN_SECONDS`` before, or earlier when the way from the current ``pose`` (mean joint
+        distance) would need more than ``APPROACH_SPEED`` of the data's 99th-percentile speed on average.
+        """
+        if key in self._lengths:
+            return self._lengths[key]
+        frames = key - f
+        rel = pose - pose.mean(-2, keepdims=True)
+        gap = float(np.linalg.norm(rel - target, axis=-1).mean(-1).max())
+        if frames <= self.horizon or gap > frames * APPROACH_SPEED * self.p99:
+            self._lengths[key] = float(max(frames, self.s))
+            return self._lengths[key]
+        return None
+
+    def _left(self, r: int, length: float) -> float:
+        """Share of the way to a keyframe still to go ``r`` network steps before it, on an approach of
+        ``length`` frames: 1 - smoothstep, so the approach eases in and lands gently."""
+        return 1.0 - _smooth(1.0 - r * self.s / length)
+
+    def _pull(self, pose: np.ndarray, f: int) -> tuple[np.ndarray, float]:
+        """Approach the next keyframe and settle after one (module docstring); returns the poses and how
+        much the dancer's own movement (pose and travel) was slowed (0..1)."""
+        g = self.gen
+        prev = g._feats[:, : pose.shape[1] * 3].reshape(pose.shape)
         nxt = self._next_keyframe(f)
-        if nxt is None:
-            return pose
-        frame, target = nxt
-        d = frame - f
-        if abs(d) < self.s:
-            alpha = 1.0
-        elif 0 < d <= self.horizon:
-            r, big = d / self.s, self.horizon / self.s
-            u = min(1.0, max(0.0, (big - r) / (0.5 * big)))
-            alpha = u * u * (3 - 2 * u) / (1.0 + r)
-        else:
-            return pose
+        r = (nxt[0] - f) // self.s if nxt is not None else None  # network steps left until the keyframe's own
+        # the dancer's own movement shrinks with the way left to a keyframe and comes back over ``settle`` after it
+        keep = min((1.0 - SETTLE * _smooth(1.0 - (f - frame) / self.settle) for frame, _ in self.keyframes
+                    if 0 <= f - frame < self.settle), default=1.0)
+        length = None if nxt is None else self._length(nxt[0], nxt[1], f, prev)
+        if length is not None:
+            keep = min(keep, max(_smooth(r * self.s / self.slow), MIN_OWN))
+        if keep < 1.0:
+            pose = prev + keep * (pose - prev)
+        if length is None:
+            return pose, 1.0 - keep
+        target = nxt[1]
+        centre = pose.mean(1, keepdims=True)
+        rel = pose - centre
+        alpha = 1.0 if r <= 0 else 1.0 - self._left(r, length) / max(self._left(r + 1, length), 1e-12)
         if alpha >= 1.0:
-            new = np.broadcast_to(target, pose.shape).copy()
+            new = np.broadcast_to(target, pose.shape) + centre
         else:
-            centre = pose.mean(1, keepdims=True)
-            rel = pose - centre
             rel = _turn(rel, alpha * _yaw(rel, target[None], self.floor), self.floor)
             new = rel + alpha * (target[None] - rel) + centre
         if self._rolling and self.effort is not None:
-            self.effort += ((new - pose) ** 2).sum(-1).mean(-1)
-        return new
+            self.effort += np.linalg.norm(new - pose, axis=-1).mean(-1)
+        return new, 1.0 - keep
 
     def _hold(self, pose: np.ndarray, held: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
         """Held joints at the reference exactly; the free joints shifted so the pose stays centre-relative."""
