@@ -101,23 +101,27 @@ def held_projector(bones: np.ndarray, lengths: np.ndarray, held: np.ndarray) -> 
         adj[p].append((int(c), k))
         adj[c].append((int(p), k))
     seen = np.zeros(j, bool)
-    seen[: len(held)] = held
-    order = [int(i) for i in np.flatnonzero(held)]
+    out_b: list[tuple[int, int]] = []
+    out_l: list[float] = []
+
+    def walk(queue: list[int]) -> None:  # breadth first from ``queue``, placing each joint from where it was reached
+        seen[queue] = True
+        while queue:
+            nxt = []
+            for p in queue:
+                for c, k in adj[p]:
+                    if not seen[c]:
+                        seen[c] = True
+                        out_b.append((p, c))
+                        out_l.append(float(lengths[k]))
+                        nxt.append(c)
+            queue = nxt
+
+    walk([int(i) for i in np.flatnonzero(held)])
     children = set(bones[:, 1].tolist())
-    order += [int(p) for p in bones[:, 0] if p not in children and not seen[p]]  # original roots of the rest
-    out_b, out_l = [], []
-    queue = list(dict.fromkeys(order))
-    seen[queue] = True
-    while queue:
-        nxt = []
-        for p in queue:
-            for c, k in adj[p]:
-                if not seen[c]:
-                    seen[c] = True
-                    out_b.append((p, c))
-                    out_l.append(lengths[k])
-                    nxt.append(c)
-        queue = nxt
+    for root in [int(p) for p in bones[:, 0] if p not in children] + list(range(j)):  # parts without held joints
+        if not seen[root]:
+            walk([root])
     return RigidProjector(np.asarray(out_b, np.int64).reshape(-1, 2), np.asarray(out_l, np.float64))
 
 
@@ -407,8 +411,8 @@ class Director:
             if held is not None:  # the reference's shape of the held joints about where they are (the keys
                 mask, ref = held  # either side already hold them; a shift of all joints would bend the body)
                 rel[:, mask] = ref[mask] + (rel[:, mask] - ref[mask]).mean(1, keepdims=True)
-                if g._projector is not None and g.rigid:
-                    rel = self._projector(mask).project(rel)
+            if (held is not None or (key is not None and key[0] < 1.0)) and g._projector is not None and g.rigid:
+                rel = g._projector.project(rel) if held is None else self._projector(held[0]).project(rel)
                 rel = rel - rel.mean(1, keepdims=True)
             if spot is not None:
                 centre[:, list(self.floor)] = spot

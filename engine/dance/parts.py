@@ -35,10 +35,11 @@ The rules, in order:
    BVH, the synthetic dancer and capture systems). Each limb takes the side it lies on; other points
    are on a side when their median lateral offset exceeds ``SIDE_MARGIN`` of the body's height,
    else in the middle (in neither group), like a spine joint by name.
-3. **Upper / lower** (both rules): the legs and every non-limb point whose median height above the
-   frame's lowest point is at most the hip line (the legs' highest joint, at least the body's mean
-   height) plus ``HIP_MARGIN`` of the body's height are the lower body; the arms and the rest of the
-   torso and head are the upper body.
+3. **Upper / lower** (both rules): the legs, the joints joining them (the hips: on the bones' path from
+   one leg's top to the other's) and every non-limb point whose median height above the frame's lowest
+   point is at most theirs plus ``PELVIS_MARGIN`` of the body's height are the lower body (for markers
+   without bones: at most the legs' highest marker, at least the body's mean height, plus
+   ``HIP_MARGIN``); the arms and the rest of the torso and head are the upper body.
 
 Checked against the truth of the synthetic dancer's markers (``synthetic_markers``: which segment
 each marker rides on) and its skeleton with and without names (``tests/engine/test_parts.py``).
@@ -61,7 +62,8 @@ from .skeleton import orient_tree, rigid_bones, subsample_frames
 GROUPS = ("upper", "lower", "left", "right", "arms", "legs", "left_arm", "right_arm", "left_leg", "right_leg")
 TOUCH = 0.03  # of the body's height: a marker this close to the frame's lowest point in 2 % of frames touches the floor
 SIDE_MARGIN = 0.02  # of the body's height: median lateral offset that puts a non-limb joint on a side
-HIP_MARGIN = 0.08  # of the body's height above the hip line that still counts as the lower body
+HIP_MARGIN = 0.08  # of the body's height above the legs' highest marker that still counts as the lower body
+PELVIS_MARGIN = 0.02  # ... above the joints that join the legs (skeletons)
 MAX_FRAMES = 400  # frames the body rules look at (evenly spaced)
 
 _ARM = re.compile(r"shoulder|clav|collar|arm|elbow|wrist|hand|finger|thumb|index|pinky|"
@@ -144,13 +146,15 @@ def body_parts(motion: Motion) -> BodyParts:
     pos = subsample_frames(motion.positions, MAX_FRAMES)
     up = motion_up_axis(motion)
     by_name = _groups_from_names(names)
+    bones = motion.bones if len(motion.bones) else _body_tree(pos, up)
     if by_name is not None:
         sides, arms, legs = by_name
         rule = "names"
     else:
-        sides, arms, legs = _groups_from_body(pos, up, motion.bones)
+        sides, arms, legs = _groups_from_body(pos, up, bones)
         rule = "body"
-    groups = _assemble(pos, up, sides, arms, legs)
+    skeleton = bool(len(motion.bones)) or _is_skeleton(pos, bones)
+    groups = _assemble(pos, up, sides, arms, legs, bones if skeleton else None)
     return BodyParts(names, groups, rule)
 
 
@@ -180,21 +184,35 @@ def _groups_from_names(names: Sequence[str]) -> tuple[np.ndarray, list[set[int]]
     return sides, arms, legs
 
 
-def _groups_from_body(pos: np.ndarray, up_axis: str, bones: np.ndarray | None = None
+def _body_tree(pos: np.ndarray, up_axis: str) -> np.ndarray:
+    """Bones of a bare clip: the steadiest spanning tree; among equally rigid pairs the shortest (a rigid
+    torso holds many pairs of constant distance, and the shortest links follow the skeleton)."""
+    axis, sign = "xyz".index(up_axis[-1]), -1.0 if up_axis.startswith("-") else 1.0
+    height = sign * pos[..., axis]
+    body = float(np.median(height.max(1) - height.min(1))) or 1.0
+    dist = np.linalg.norm(pos[:, :, None, :] - pos[:, None, :, :], axis=-1)
+    mean = dist.mean(0)
+    w = dist.std(0) / (mean + 1e-9) + 1e-3 * mean / body + 1e-9
+    np.fill_diagonal(w, 0)
+    mst = minimum_spanning_tree(w).tocoo()
+    return np.stack([mst.row, mst.col], 1).astype(np.int64)
+
+
+def _is_skeleton(pos: np.ndarray, bones: np.ndarray) -> bool:
+    """True when the joints are joined by rigid bones (a skeleton's joints at the articulations), not
+    markers riding on segments."""
+    return len(bones) == pos.shape[1] - 1 and bool(rigid_bones(pos, bones).all())
+
+
+def _groups_from_body(pos: np.ndarray, up_axis: str, bones: np.ndarray
                       ) -> tuple[np.ndarray, list[set[int]], list[set[int]]]:
     """The body rule (module docstring, rule 2) on ``(frames, joints, 3)`` positions."""
     axis, sign = "xyz".index(up_axis[-1]), -1.0 if up_axis.startswith("-") else 1.0
     j = pos.shape[1]
     height = sign * pos[..., axis]
     body = float(np.median(height.max(1) - height.min(1))) or 1.0
-    dist = np.linalg.norm(pos[:, :, None, :] - pos[:, None, :, :], axis=-1)
-    spread = dist.std(0)  # (J, J)
-    if bones is None or not len(bones):  # the steadiest tree; among equally rigid pairs the shortest
-        w = spread / (dist.mean(0) + 1e-9) + 1e-3 * dist.mean(0) / body + 1e-9
-        np.fill_diagonal(w, 0)
-        mst = minimum_spanning_tree(w).tocoo()
-        bones = np.stack([mst.row, mst.col], 1)
-    skeleton = bool(rigid_bones(pos, bones).all()) and len(bones) == j - 1  # joints joined by rigid bones
+    spread = np.linalg.norm(pos[:, :, None, :] - pos[:, None, :, :], axis=-1).std(0)  # (J, J)
+    skeleton = _is_skeleton(pos, bones)
     mean_pose = pos.mean(0)
     near = np.argsort(np.linalg.norm(mean_pose - mean_pose.mean(0), axis=1))
     if skeleton:  # the torso's branching joint nearest the body's centre (hips, chest), not a hip joint
@@ -216,7 +234,9 @@ def _groups_from_body(pos: np.ndarray, up_axis: str, bones: np.ndarray | None = 
     if len(set(ends)) < 5:
         return np.zeros(j, np.int64), [set(), set()], [set(), set()]
     if skeleton:
-        legs, arms = _tree_limbs(bones, j, root, ends[1:3]), _tree_limbs(bones, j, root, ends[3:5])
+        head = int(np.argmax(np.median(height, axis=0)))  # no limb holds the head either
+        legs = _tree_limbs(bones, j, root, ends[1:3], [*ends[1:], head])
+        arms = _tree_limbs(bones, j, root, ends[3:5], [*ends[1:], head])
     else:
         nearest = np.argmin(spread[:, ends], axis=1)  # which end each marker moves with (0: the torso)
         legs = [set(np.flatnonzero(nearest == 1).tolist()), set(np.flatnonzero(nearest == 2).tolist())]
@@ -237,9 +257,10 @@ def _groups_from_body(pos: np.ndarray, up_axis: str, bones: np.ndarray | None = 
     return sides, arms, legs
 
 
-def _tree_limbs(bones: np.ndarray, j: int, root: int, ends: list[int]) -> list[set[int]]:
+def _tree_limbs(bones: np.ndarray, j: int, root: int, ends: list[int], marks: list[int]) -> list[set[int]]:
     """For each end joint, the subtree (bones rooted at ``root``) of the highest joint on its way from the
-    root that holds no other end: the whole limb, from the clavicle or hip joint down."""
+    root that holds none of the other ``marks`` (hands, feet, head): the whole limb, from the clavicle or
+    hip joint down."""
     parent = np.full(j, -1)
     for p, c in orient_tree(bones, j, root):
         parent[c] = p
@@ -261,7 +282,7 @@ def _tree_limbs(bones: np.ndarray, j: int, root: int, ends: list[int]) -> list[s
         path = [e]
         while parent[path[-1]] >= 0:
             path.append(int(parent[path[-1]]))
-        others = {o for o in ends if o != e}
+        others = {o for o in marks if o != e}
         top = e
         for v in path[:-1]:  # from the end up to the root's child
             if below(v) & others:
@@ -292,8 +313,22 @@ def _left_axis(pos: np.ndarray, axis: int, sign: float, legs: list[set[int]], ar
     return across if score >= 0 else -across
 
 
+def _between(bones: np.ndarray, j: int, ends: list[int]) -> set[int]:
+    """The joints on the bones' path between two joints (empty when there are not two or no path)."""
+    if len(ends) != 2 or not len(bones):
+        return set()
+    parent = np.full(j, -1)
+    for p, c in orient_tree(bones, j, ends[0]):
+        parent[c] = p
+    path, v = [], ends[1]
+    while v != ends[0] and v >= 0:
+        path.append(v)
+        v = int(parent[v])
+    return set(path) - set(ends) if v == ends[0] else set()
+
+
 def _assemble(pos: np.ndarray, up_axis: str, sides: np.ndarray, arms: list[set[int]],
-              legs: list[set[int]]) -> dict[str, tuple[int, ...]]:
+              legs: list[set[int]], bones: np.ndarray | None) -> dict[str, tuple[int, ...]]:
     axis, sign = "xyz".index(up_axis[-1]), -1.0 if up_axis.startswith("-") else 1.0
     j = pos.shape[1]
     height = sign * pos[..., axis]
@@ -301,10 +336,14 @@ def _assemble(pos: np.ndarray, up_axis: str, sides: np.ndarray, arms: list[set[i
     body = float(np.median(height.max(1))) or 1.0
     arm_set, leg_set = arms[0] | arms[1], legs[0] | legs[1]
     med = np.median(height, axis=0)
-    tops = [max(med[sorted(leg)]) for leg in legs if leg]
-    centre = float(np.median(height.mean(1)))
-    hip_line = max([*tops, centre])
-    lower = set(leg_set) | {i for i in range(j) if i not in arm_set and med[i] <= hip_line + HIP_MARGIN * body}
+    tops = [max(sorted(leg), key=lambda i: med[i]) for leg in legs if leg]
+    pelvis = _between(bones, j, tops) - leg_set if bones is not None else set()
+    if pelvis:  # the joints joining the legs (hips): the lower body reaches just above them
+        line = float(max(med[sorted(pelvis)])) + PELVIS_MARGIN * body
+    else:  # markers: no bones; the legs' highest point (at least the body's mean height) and a margin
+        line = max([*(max(med[sorted(leg)]) for leg in legs if leg), float(np.median(height.mean(1)))])
+        line += HIP_MARGIN * body
+    lower = set(leg_set) | pelvis | {i for i in range(j) if i not in arm_set and med[i] <= line}
     upper = set(range(j)) - lower
 
     def t(s: set[int] | np.ndarray) -> tuple[int, ...]:

@@ -44,6 +44,7 @@ from ..dance.motion import Motion, load_motion
 from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
+from .directing import Directing
 from .exports import copy_checkpoint, export_take
 from .showing import Showing
 from .state import Fit, LossHistory, Take, TrainingProgress
@@ -60,7 +61,7 @@ def _knob(name: str) -> SessionField:
     return SessionField(lambda _s, v: knob.check(v), regenerate=name != "live")
 
 
-class Session:
+class Session(Directing):
     """Motions, model, generation knobs, takes, playhead and training state, with change events.
 
     ``device``: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps"; where models are loaded
@@ -92,6 +93,7 @@ class Session:
             "motions": (), "motion": None, "song": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
             "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
+            **Directing.DIRECTING_DEFAULTS,
         })
         self.events = self.store.events
         self._device = str(resolve_device(device))
@@ -195,7 +197,10 @@ class Session:
                                 self.frames, self.variations, seed_frame, self.pose_guard, self.anchor,
                                 song=None if song is None else str(song.path),
                                 song_sha256=None if song is None else song.sha256,
-                                beat_align=song is not None and bool(self.beat_align))
+                                beat_align=song is not None and bool(self.beat_align),
+                                # keyframes past the take's end wait (a longer take reaches them)
+                                keyframes=tuple(k for k in self.keyframes if k.frame < self.frames),
+                                keep=self.keep, path=self.path, part_temperatures=self.part_temperatures)
 
     # -- validation ----------------------------------------------------------------
 
@@ -330,7 +335,8 @@ class Session:
         seed = self.seed_clip()
         take = self.shelf.start(take_id, params, n_joints, live=bool(self.live), seed=seed)  # before frames
         self.store.assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, seed, id=take_id, song=self.song))
+        self.worker.generate(GenerationRequest(model, params, seed, id=take_id, song=self.song,
+                                               references=self.references(params.keep)))
         return take
 
     # -- music -----------------------------------------------------------------------

@@ -193,6 +193,10 @@ class SessionEvents(SignalGroup):
     beat_align = Signal(bool)
     song = Signal(object)  # Song | None: the song takes dance to (engine.dance.music)
     playhead = Signal(int)
+    keyframes = Signal(tuple)  # tuple[Keyframe, ...] in frame order (engine.dance.direction)
+    keep = Signal(tuple)  # tuple[Keep, ...]: joints that follow a reference
+    path = Signal(tuple)  # floor point per take frame, () for none
+    part_temperatures = Signal(tuple)  # tuple[PartTemperature, ...]
     takes = Signal(tuple)  # tuple[Take, ...]
     current_take = Signal(int)  # index in takes, -1 for none
     take_frames = Signal(TakeFrames)  # streamed frames of a take being generated

@@ -45,7 +45,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -56,6 +56,7 @@ from psygnal import Signal
 from ..core.errors import ChoreoError
 from ..core.mdn import MixtureChoice
 from ..core.training import TrainConfig, TrainEvent, TrainResult
+from ..dance.direction import Direction, Keep, Keyframe, PartTemperature
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion
 from ..dance.music import Song
@@ -84,6 +85,16 @@ class GenerationParams:
     song: str | None = None  # the song the take dances to (path as loaded); None: no song
     song_sha256: str | None = None  # the song file's SHA-256, to know it is the same song when regenerating
     beat_align: bool = False  # the take was re-timed onto the song's beats (engine.dance.warp)
+    # directing the dancer (engine.dance.direction): plain, JSON-able, empty = the model alone decides
+    keyframes: tuple[Keyframe, ...] = ()  # poses (centre-relative) to be in at frames of the take
+    keep: tuple[Keep, ...] = ()  # joints that follow a reference motion ("" = the seed clip, "take:ID" = a take)
+    path: tuple[tuple[float, float], ...] = ()  # floor point per take frame for the body's centre (floor axes)
+    part_temperatures: tuple[PartTemperature, ...] = ()  # temperatures of parts' movement
+
+    @property
+    def direction(self) -> Direction:
+        """The directing part of the recipe as one ``Direction``."""
+        return Direction(self.keyframes, self.keep, self.path, self.part_temperatures)
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,7 @@ class GenerationRequest:
     seed: Motion | np.ndarray | None = None  # None: the stretch of training data inside the model
     id: int = 0
     song: Song | None = None  # with params.beat_align: the take is re-timed onto its beats
+    references: Mapping[str, np.ndarray] = field(default_factory=dict)  # motions params.keep names as sources
 
 
 @dataclass(frozen=True)
@@ -325,7 +337,7 @@ class Worker:
         gen = DanceGenerator(req.model, seed=req.seed, seed_frame=p.seed_frame, look_back=p.look_back,
                              temperature=p.temperature, sigma_temperature=p.sigma_temperature,
                              mixture=p.mixture, rng=p.rng, variations=p.variations, pose_guard=p.pose_guard,
-                             anchor=p.anchor)
+                             anchor=p.anchor, direction=p.direction, references=req.references)
         if req.song is not None and p.beat_align:
             self._run_to_song(req, gen, t0)
             return

@@ -132,3 +132,33 @@ def test_numpy_sampler_matches_the_full_mixture(rows):
     assert np.allclose(noisy.std(0), want_std, rtol=0.1)
     with pytest.raises(ValueError, match="out of range"):
         sampler(hn, mixture=4)
+
+
+def test_draw_given_known_dims_weights_components_by_their_likelihood():
+    """The exact conditional of a diagonal mixture: component weights ∝ prior x likelihood of the known
+    dims; known dims come back as given; the free dims are drawn from the chosen component."""
+    torch.manual_seed(1)
+    head = DiagGaussianMixtureHead(8, 5, 3)
+    h = torch.randn(1, 8)
+    sampler = DiagMixtureSampler(head)
+    with torch.no_grad():
+        mix = head(h)
+    mu, ls, logits = mix.mu[0].numpy(), mix.log_sigma[0].numpy(), mix.logits[0].numpy()
+    known = np.array([0, 3])
+    values = mu[2, known][None] + 0.1  # near component 2's mean
+    post = logits + (-0.5 * ((values[0] - mu[:, known]) / np.exp(ls[:, known])) ** 2 - ls[:, known]).sum(-1)
+    want = np.exp(post - post.max()) / np.exp(post - post.max()).sum()
+    rng = np.random.default_rng(0)
+    hn = h.numpy()
+    draws = np.stack([sampler.given(hn, known, values, 1.0, 0.0, "auto", rng)[0] for _ in range(3000)])
+    assert np.allclose(draws[:, known], values)  # the known dims are the given values
+    free = [1, 2, 4]
+    picked = np.abs(draws[:, None, free] - mu[None, :, free]).sum(-1).argmin(-1)
+    assert np.allclose(np.bincount(picked, minlength=3) / len(draws), want, atol=0.03)
+    # argmax takes the most likely component given the known dims; spread multiplies each dim's spread
+    top = sampler.given(hn, known, values, 1.0, 0.0, "argmax")
+    assert np.allclose(top[0, free], mu[int(np.argmax(post)), free], atol=1e-5)
+    spread = np.array([1.0, 3.0, 1.0, 1.0, 0.0])
+    wide = np.stack([sampler.given(hn, known[:0], np.zeros((1, 0)), 1.0, 1.0, 1, rng, spread)[0]
+                     for _ in range(3000)])
+    assert np.allclose(wide.std(0)[[1, 4]], [3 * np.exp(ls[1, 1]), 0.0], rtol=0.1, atol=1e-9)
