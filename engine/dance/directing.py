@@ -371,7 +371,7 @@ class Director:
         held = self._held_at(self._f)
         if held is not None:
             pose = self._hold(pose, held)
-            if g._guard is not None:
+            if g._guard is not None and self.guarding():  # (a keyframe's approach leads the free joints)
                 mask, ref = held
                 rest = ref[~mask].mean(0) - ref[mask].mean(0) if (~mask).any() else None
                 pose, self._bank_row = guard_free(g._guard, pose, mask, self._bank_row, rest)
