@@ -483,3 +483,8 @@ def load_motions(
                 m.source,
             )
     return motions
+
+
+# The same vetting for other zip formats that carry .npy members (project files)
+read_npy_member = _npz_member
+ZIP_ERRORS = _ZIP_ERRORS

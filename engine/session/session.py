@@ -15,7 +15,10 @@ the loaded clip), and a few changes have side effects (live regeneration).
 The work is split by job: :class:`~engine.session.store.StateStore` (values and
 change events), :class:`~engine.session.takes.TakeShelf` (immutable takes,
 streamed into), :class:`~engine.session.training.TrainingRun` (training
-progress) and the :class:`~engine.session.worker.Worker` (threads).
+progress), the :class:`~engine.session.worker.Worker` (threads), and
+:class:`~engine.session.keeping.ProjectKeeping` (take edits, project files,
+regeneration; the clips and models takes were made from are remembered in
+:class:`~engine.session.sources.SourceLibrary`).
 
 Threads and how each front end receives events: see the package docstring (``engine.session``).
 """
@@ -47,6 +50,9 @@ from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
+from .keeping import ProjectKeeping
+from .recipe import Recipe
+from .sources import model_fingerprint
 from .state import LossHistory, Take, TrainingProgress
 from .store import SessionField, StateStore, pump_in_asyncio
 from .takes import TakeShelf
@@ -61,7 +67,7 @@ def _knob(name: str) -> SessionField:
     return SessionField(lambda _s, v: knob.check(v), regenerate=name != "live")
 
 
-class Session:
+class Session(ProjectKeeping):
     """Motions, model, generation knobs, takes, playhead and training state, with change events.
 
     ``device``: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps"; where models are loaded
@@ -87,7 +93,7 @@ class Session:
             **{name: knob.default for name, knob in GENERATION.items()},
             "seed_frame": None, "playhead": 0,
             "motions": (), "motion": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
-            "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
+            "takes": (), "current_take": -1, "next_take": 1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
         })
         self.events = self.store.events
@@ -107,6 +113,7 @@ class Session:
         ]
         for signal, slot in self._slots:
             signal.connect(slot)
+        self._init_keeping()
         self._closed = False
         preload_training()
 
@@ -232,21 +239,39 @@ class Session:
             raise ChoreoError("clips have different joint counts; load one skeleton at a time")
         first = motions[0]
         bones = first.bones if len(first.bones) else np.asarray(motion_skeleton(first)[0], np.int64)
+        for m in motions:
+            self._register_clip(m)
         # everything a view reads about the clip is in place before "motion" fires
         self.store.assign("motions", motions)
         self.store.assign("skeleton", bones)
         self.store.assign("seed_frame", None)
         self.store.assign("playhead", min(self.playhead, first.n_frames - 1))
         self.store.assign("motion", first)
+        self._prune_sources()
         return first
+
+    def _clear_clips(self) -> None:
+        self.store.assign("motions", ())
+        self.store.assign("skeleton", np.zeros((0, 2), np.int64))
+        self.store.assign("seed_frame", None)
+        self.store.assign("playhead", 0)
+        self.store.assign("motion", None)
+
+    def _clear_model(self) -> None:
+        self.model_checkpoint = None
+        self.store.assign("model", None)
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
         """Load a checkpoint (or take a DanceModel) as the generating model. Raises ChoreoError."""
         model = path if isinstance(path, DanceModel) else DanceModel.load(path, device=self._device)
-        self._set_model(model, None if isinstance(path, DanceModel) else Path(path))
+        checkpoint = None if isinstance(path, DanceModel) else Path(path)
+        self.sources.add_model(model, checkpoint)  # a file the project can refer to
+        self._set_model(model, checkpoint)
         return model
 
     def _set_model(self, model: DanceModel, checkpoint: Path | None) -> None:
+        if self.sources.model(model_fingerprint(model)) is None:
+            self.sources.add_model(model)  # trained here: projects keep it inside
         self.model_checkpoint = checkpoint
         mix = self.mixture
         if isinstance(mix, int) and mix >= model.config.mixtures:
@@ -255,6 +280,7 @@ class Session:
         self.store.assign("look_back", round(model.config.default_look_back / fps, 3))  # about a second
         if self.store.assign("model", model) and self.live:
             self.regenerate_live()
+        self._prune_sources()
 
     def load_demo(self) -> None:
         """The synthetic dancer, and the shipped demo model when ``assets/demo_dance.pt`` exists."""
@@ -296,21 +322,29 @@ class Session:
 
     # -- generation ----------------------------------------------------------------
 
-    def generate(self) -> Take:
-        """Start a take with the current knobs; frames stream in as ``take_frames`` events.
+    def generate(self, params: GenerationParams | None = None, seed: Motion | None = None) -> Take:
+        """Start a take; frames stream in as ``take_frames`` events.
 
+        ``params`` (default: the current knobs, ``self.params``) and ``seed`` (default: the shown
+        clip, or the model's own seed stretch when the clip does not fit the model) make its recipe.
         Supersedes a take still being generated. In live mode the new take replaces the
         previous live take instead of adding one. Raises ChoreoError without a model.
         """
         model = self.model
         if model is None:
             raise ChoreoError("no model loaded: train one or load a checkpoint first")
-        params = self.params
-        take_id = self.worker.reserve_id()
+        params = self.params if params is None else params
+        clip = self.seed_clip() if seed is None else seed
         n_joints = model.codec.n_joints if model.codec is not None else model.config.n_joints
-        take = self.shelf.start(take_id, params, n_joints, live=bool(self.live))  # before frames can arrive
+        if clip is not None and clip.n_joints != n_joints:
+            raise ChoreoError(f"has {clip.n_joints} joints, the model was trained on {n_joints}", clip.source)
+        own_seed = clip is None or clip is model.seed
+        recipe = Recipe(params, model_fingerprint(model), None if own_seed else self._register_clip(clip),
+                        model.device.type)
+        take_id = self.worker.reserve_id()
+        take = self.shelf.start(take_id, recipe, n_joints, live=bool(self.live))  # before frames can arrive
         self.store.assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, self.seed_clip(), id=take_id))
+        self.worker.generate(GenerationRequest(model, params, clip, id=take_id))
         return take
 
     def regenerate_live(self) -> None:
@@ -392,11 +426,11 @@ class Session:
         if self.model is None:
             raise ChoreoError("no model to save")
         src = self.model_checkpoint
-        if src is None or not src.exists():
-            raise ChoreoError("this model has no checkpoint to save (it was not trained or loaded here)")
         path = Path(path)
         if path.exists() and not overwrite:
             raise ChoreoError("exists (pass overwrite=True to replace it)", path)
+        if src is None or not src.exists():  # e.g. kept inside a project: a ready-to-generate checkpoint
+            return self.model.save(path)
         with atomic_path(path, overwrite) as tmp:
             shutil.copyfile(src, tmp)
         return path

@@ -57,9 +57,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_generate)
 
 
-def add_generation_args(g: argparse.ArgumentParser) -> None:
-    """What every command that dances takes: the model, the seed moment and the generation knobs."""
-    g.add_argument("model", help="checkpoint written by choreo train")
+def add_generation_args(g: argparse.ArgumentParser, model: bool = True) -> None:
+    """What every command that dances takes: the model (``model=False``: the caller has its own), the seed
+    moment and the generation knobs."""
+    if model:
+        g.add_argument("model", help="checkpoint written by choreo train")
     g.add_argument("--frames", type=int, default=900, help="frames to generate")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
     g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
