@@ -139,6 +139,13 @@ def bvh_piece(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def private_autosaves(tmp_path_factory, monkeypatch):
+    """Studio autosaves go to a folder of the test run, never the user's (where a crash's leftovers would
+    make a started studio ask about recovery)."""
+    monkeypatch.setenv("CHOREO_AUTOSAVE_DIR", str(tmp_path_factory.getbasetemp() / "autosave"))
+
+
+@pytest.fixture(autouse=True)
 def no_thread_left_behind():
     """Fail a test that leaves a thread running."""
     before = set(threading.enumerate())

@@ -72,9 +72,14 @@ class ProjectKeeping:
         """True when clips, model, takes or knobs changed since the project was last saved or opened."""
         return self._revision != self._saved_revision
 
-    def mark_saved(self) -> None:
-        """Count the present state as saved (``modified`` becomes False)."""
-        self._saved_revision = self._revision
+    @property
+    def revision(self) -> int:
+        """Counts changes of what a project keeps (an autosave remembers which one it holds)."""
+        return self._revision
+
+    def mark_saved(self, saved: bool = True) -> None:
+        """Count the present state as saved (``modified`` becomes False), or as not saved (recovered work)."""
+        self._saved_revision = self._revision if saved else -1
 
     # -- take edits --------------------------------------------------------------------------
 

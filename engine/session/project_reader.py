@@ -289,16 +289,19 @@ def _project(doc: dict, clips: tuple, models: tuple, takes: tuple) -> Project:
                    MappingProxyType({k: v for k, v in doc.items() if k not in known}))
 
 
-def read_note(path: str | Path) -> Mapping[str, Any]:
-    """The ``note`` a project was written with (``{}`` if none); ChoreoError for a damaged file."""
+def read_header(path: str | Path) -> Mapping[str, Any]:
+    """A quick look without reading arrays: ``saved_at``, ``takes`` (count) and the ``note`` it was written
+    with (autosaves say what they belong to). ChoreoError for a damaged file."""
     path = Path(path)
     _not_a_zip(path)
     try:
         with zipfile.ZipFile(path) as z:
-            note = _Reader(path, z).document().get("note", {})
+            doc = _Reader(path, z).document()
     except ZIP_ERRORS as err:
         raise ChoreoError(f"not a readable project (damaged zip archive: {str(err)[:120]})", path) from None
-    return MappingProxyType(note if isinstance(note, dict) else {})
+    note, takes = doc.get("note"), doc.get("takes")
+    return MappingProxyType({"saved_at": str(doc.get("saved_at", "")), "takes": len(takes) if isinstance(takes, list)
+                             else 0, "note": dict(note) if isinstance(note, dict) else {}})
 
 
 # -- finding the clips and models ----------------------------------------------------------------

@@ -18,15 +18,19 @@ from engine.core.errors import ChoreoError
 from engine.dance.axes import motion_up_axis
 from engine.dance.motion import LOADABLE, Motion, load_motion
 from engine.session import Session, TakeFrames
+from engine.session.project import SUFFIX as PROJECT_SUFFIX
 from engine.session.worker import WorkerError
 
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .project import ProjectKeeper
 from .sketch import SketchTab
 from .stage import StageView
+from .takelist import TakeList
 from .timeline import Timeline
 from .training import TrainingPanel
+from .undo import UndoHistory
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +65,11 @@ class MainWindow(QMainWindow):
         self.panels = QTabWidget()
         self.panels.addTab(self.controls, "Generate")
         self.panels.addTab(self.training, "Train")
+        # keeping the work (issue 17): undo history, the Takes panel, project files and autosave
+        self.history = UndoHistory(self.session, self)
+        self.takelist = TakeList(self.session, self.bridge, self.history)
+        self.panels.addTab(self.takelist, "Takes")
+        self.project = ProjectKeeper(self, self.session, self.history, self.bridge)
         self.panels.setMinimumWidth(340)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -74,9 +83,9 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_menus()
 
-        for w in (self.controls, self.training, self.sketch):
+        for w in (self.controls, self.training, self.sketch, self.history, self.takelist, self.project):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch):
+        for w in (self.training, self.sketch, self.project):
             w.message.connect(self.show_message)
         self.stage.open_requested.connect(self.open_dialog)
         self.stage.demo_requested.connect(self.load_demo)
@@ -127,12 +136,15 @@ class MainWindow(QMainWindow):
         self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open, "Open a mocap clip or a model")
         self._action(m, "&Demo", self.load_demo, "Ctrl+D", "The built-in synthetic dancer and demo model")
         self._action(m, "Load &model…", self.training.load_dialog, None, "Load a dance model checkpoint")
-        self._action(m, "&Save model…", self.training.save_dialog, "Ctrl+S", "Save the current model")
+        self._action(m, "&Save model…", self.training.save_dialog, None, "Save the current model")
+        m.addSeparator()
+        self.project.add_actions(m)
         m.addSeparator()
         self._action(m, "&Export…", self.export_dialog, "Ctrl+E", "Export the take or the clip (MP4, GIF, NPY, CSV)")
         self._action(m, "Screens&hot…", self.screenshot_dialog, "Ctrl+Shift+S", "Save a PNG of the window")
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.history.add_menu(self.menuBar())
         v = self.menuBar().addMenu("&View")
         self._action(v, "&Frame the dance", self.stage.reframe, "F", "Reset the camera")
         trail = self._action(v, "Onion-skin &trail", self.stage.set_trail, "T", "Show recent frames faintly")
@@ -193,8 +205,7 @@ class MainWindow(QMainWindow):
         if len(bones) and bones.max() >= m.n_joints:  # the motion event comes before its skeleton's
             bones = m.bones
         self.stage.set_source(m.positions, bones, motion_up_axis(m))
-        name = Path(m.source).name if m.source and not m.source.startswith("synthetic") else m.source or "clip"
-        self.setWindowTitle(f"Choreo Studio — {name}")
+        self.project.update_title()
         self._show_take()
 
     def _take_start(self) -> tuple[Any, int]:
@@ -327,6 +338,9 @@ class MainWindow(QMainWindow):
         if path.suffix.lower() in files.MODEL_SUFFIXES:
             self._open_model(path)
             return None
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            self.project.open(path)
+            return None
         layout = "auto"
         amb = files.layout_ambiguity(path)
         if amb is not None:
@@ -370,7 +384,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         """Accept clips and checkpoints."""
-        if any(Path(u.toLocalFile()).suffix.lower() in files.OPENABLE for u in e.mimeData().urls()):
+        if any(Path(u.toLocalFile()).suffix.lower() in (*files.OPENABLE, PROJECT_SUFFIX) for u in e.mimeData().urls()):
             e.acceptProposedAction()
         else:
             e.ignore()
@@ -378,6 +392,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, e: QDropEvent) -> None:
         """Open the dropped files (models first, then the first clip)."""
         paths = [Path(u.toLocalFile()) for u in e.mimeData().urls()]
+        projects = [p for p in paths if p.suffix.lower() == PROJECT_SUFFIX]
+        if projects:
+            self.project.open(projects[0])
+            e.acceptProposedAction()
+            return
         for p in paths:
             if p.suffix.lower() in files.MODEL_SUFFIXES:
                 self._open_model(p)
@@ -463,6 +482,11 @@ class MainWindow(QMainWindow):
                 self.show_message("Stopping training…")
             e.ignore()
             return
+        if not self.project.confirm_discard():  # unsaved changes: save, discard or stay
+            e.ignore()
+            return
+        self.project.close()
+        self.history.close()
         self.timeline.pause()
         self.sketch.close()
         for j in self._jobs:
