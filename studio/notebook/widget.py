@@ -311,8 +311,11 @@ class StudioWidget(W.VBox):
         elif self.continue_from_playhead.value:
             self._update_readout()
 
-    def _on_takes(self, takes: tuple) -> None:
-        options = [(f"{i + 1}: {t.params.frames} frames × {t.params.variations}"
+    def _on_takes(self, _takes: tuple) -> None:
+        # the latest takes, not the event's: events queued from the worker can arrive after a newer edit
+        # made (and delivered) in this thread
+        takes = self.session.takes
+        options = [(f"{'★ ' if t.favourite else ''}{t.title}: {t.params.frames} frames × {t.params.variations}"
                     f"{' (live)' if t.live else ''}", i) for i, t in enumerate(takes)]
         self._syncing = True
         try:
@@ -469,7 +472,7 @@ class StudioWidget(W.VBox):
                 self.readout.value = "no take"
                 return
             v = take.positions.shape[0]
-            self.readout.value = (f"take {self.session.current_take + 1} · frame {self._take_frame + 1}/"
+            self.readout.value = (f"{html.escape(take.title)} · frame {self._take_frame + 1}/"
                                   f"{take.frames_ready} of {take.params.frames} · {v} variation(s) · "
                                   f"{take.status}")
 

@@ -114,9 +114,10 @@ class GenerationControls(QWidget):
 
     def _refresh_takes(self) -> None:
         takes = self.session.takes
-        labels = [f"take {i + 1}: {t.params.frames / self.session.fps:.1f} s, T={t.params.temperature:g} "
+        labels = [f"{'★ ' if t.favourite else ''}{t.title}: {t.params.frames / self.session.fps:.1f} s, "
+                  f"T={t.params.temperature:g} "
                   f"σ={t.params.sigma_temperature:g} ×{t.params.variations}{' (live)' if t.live else ''}"
-                  for i, t in enumerate(takes)]
+                  for t in takes]
         if labels != [self.takes.itemText(i) for i in range(self.takes.count())]:
             self.takes.clear()
             self.takes.addItems(labels)
