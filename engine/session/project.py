@@ -14,8 +14,9 @@ numbers, never read from the JSON. ``project.json``::
 
     {"format": "choreo-project", "version": 1, "saved_by": "choreo-studio 0.1.0", "saved_at": ISO time,
      "clips": [{"id": "sha256:...", "name": "dance.bvh", "path": "dance.bvh" | "/abs/dance.bvh" | null,
-                "embedded": false, "layout": "frames-first", "fps": null,
-                "skeleton": {"fps", "joint_names", "bones", "up_axis", "layout", "frames", "joints"}}],
+                "embedded": false, "layout": "frames-first", "fps": null, "proportions": "auto",
+                "skeleton": {"fps", "joint_names", "bones", "up_axis", "layout", "axis_scale", "rig",
+                             "frames", "joints"}}],
      "models": [{"id": "sha256:...", "name": "dance.pt", "path": ..., "embedded": false,
                  "summary": {"joints", "hidden", "layers", "mixtures", "steps", "skeleton"}}],
      "takes": [{"number": 1, "name": "", "favourite": false, "status": "done", "live": false,
@@ -186,7 +187,8 @@ def write_project(project: Project, path: str | Path, *, embed: bool = False, ov
             if inside:
                 _write_array(z, f"clips/{_hex(c.id)}.npy", np.asarray(c.motion.positions, np.float32))
             clips.append({"id": c.id, "name": c.name, "path": _ref(c.path, base), "embedded": inside,
-                          "layout": c.layout, "fps": c.fps, "skeleton": dict(c.skeleton)})
+                          "layout": c.layout, "fps": c.fps, "proportions": c.proportions,
+                          "skeleton": dict(c.skeleton)})
         for m in project.models:
             tree = m.tree if m.tree is not None else model_tree(m.model) if m.model is not None else None
             inside = tree is not None and (embed or m.path is None)

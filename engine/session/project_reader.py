@@ -4,7 +4,7 @@ Reading (:func:`read_project`) never writes anything and never unpickles: not a 
 one clear error; member names that are absolute or climb out with ``..`` -> the file is refused;
 what the archive claims is checked against limits and the archive's own size before anything is
 inflated; every ``.npy`` member goes through the clip reader's vetting
-(``engine.dance.motion.read_npy_member``: no object arrays, no impossible shapes, zip-bomb ratio);
+(``engine.dance.readers.read_npy_member``: no object arrays, no impossible shapes, zip-bomb ratio);
 JSON is size-limited and every value is checked (recipes by ``Recipe.from_json``). Members with
 other names are ignored (a newer version may add some).
 
@@ -28,11 +28,13 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ChoreoError
+from ..dance.bvh import rig_from_plain
 from ..dance.model import DanceModel
-from ..dance.motion import ZIP_ERRORS, Motion, load_motion, read_npy_member
+from ..dance.motion import load_motion
+from ..dance.readers import ZIP_ERRORS, read_npy_member
 from .project import _ID, FORMAT, MAX_JSON_BYTES, MAX_MEMBERS, MAX_TOTAL_BYTES, VERSION, Problem, Project, _hex
 from .recipe import Recipe
-from .sources import ClipSource, ModelSource, ModelTree, clip_fingerprint, model_fingerprint
+from .sources import ClipSource, ModelSource, ModelTree, clip_fingerprint, model_fingerprint, skeleton_motion
 from .state import Take
 
 _STATUSES = ("done", "cancelled", "error", "generating")
@@ -146,6 +148,16 @@ def _skeleton(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(bones, list) or not all(isinstance(b, list) and len(b) == 2 and all(
             isinstance(i, int) and not isinstance(i, bool) and 0 <= i < max(len(names), 1) for i in b) for b in bones):
         raise ChoreoError(f"{where} skeleton bones must be pairs of joint indices")
+    scale, rig = s.get("axis_scale", [1.0, 1.0, 1.0]), s.get("rig")
+    if not isinstance(scale, list) or len(scale) != 3 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1e9 for v in scale):
+        raise ChoreoError(f"{where} skeleton axis_scale must be three positive numbers")
+    if rig is not None:
+        try:
+            if not isinstance(rig, dict) or len(rig_from_plain(rig)) != len(names):
+                raise ValueError("not one rig joint per joint")
+        except (ValueError, TypeError, KeyError) as err:
+            raise ChoreoError(f"{where} skeleton rig is malformed ({str(err)[:80]})") from None
     return MappingProxyType({**s, "fps": float(fps)})
 
 
@@ -166,13 +178,13 @@ def _clip(r: _Reader, e: Any, base: Path, where: str) -> ClipSource:
         if pos.ndim != 3 or pos.shape[2] != 3 or pos.shape[0] < 2 or \
                 (skeleton.get("joint_names") and pos.shape[1] != len(skeleton["joint_names"])):
             raise ChoreoError(f"{where} embedded positions have shape {pos.shape}, expected (frames, joints, 3)")
-        motion = Motion(pos.astype(np.float32), fps=skeleton["fps"], joint_names=list(skeleton["joint_names"]),
-                        bones=np.asarray(skeleton["bones"], np.int64).reshape(-1, 2),
-                        source=str(path) if path is not None else name, layout=layout,
-                        up_axis=str(skeleton.get("up_axis", "")))
+        motion = skeleton_motion(skeleton, pos.astype(np.float32), str(path) if path is not None else name)
         if clip_fingerprint(motion) != cid:
             raise ChoreoError(f"{where} is damaged (its content does not match its fingerprint)")
-    return ClipSource(cid, name, path, layout, None if fps is None else float(fps), skeleton, motion)
+    proportions = _get(e, "proportions", str, where, "auto")
+    if proportions not in ("auto", "file"):
+        raise ChoreoError(f"{where} proportions must be auto or file")
+    return ClipSource(cid, name, path, layout, None if fps is None else float(fps), proportions, skeleton, motion)
 
 
 def _model(r: _Reader, e: Any, base: Path, where: str) -> ModelSource:
@@ -319,7 +331,7 @@ def load_clip_source(source: ClipSource, path: str | Path | None = None) -> Clip
     path = Path(path) if path is not None else source.path
     if path is None:
         raise ChoreoError(f"{source.name}: it has no file and is not stored in the project")
-    motion = load_motion(path, layout=source.layout, fps=source.fps)
+    motion = load_motion(path, layout=source.layout, fps=source.fps, proportions=source.proportions)
     if clip_fingerprint(motion) != source.id:
         raise ChoreoError("is not the project's clip (its content differs from the one the project used)", path)
     return replace(source, path=Path(path).resolve(), motion=motion)

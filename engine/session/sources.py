@@ -38,6 +38,7 @@ import torch
 
 from ..core.checkpoint import read_checkpoint, save_checkpoint
 from ..core.errors import ChoreoError
+from ..dance.bvh import rig_from_plain, rig_to_plain
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import LOADABLE, Motion
 
@@ -80,20 +81,25 @@ def _digest(header: Any, arrays: Iterable[np.ndarray]) -> str:
 
 
 def skeleton_of(motion: Motion) -> dict[str, Any]:
-    """What exports and players need besides positions: fps, joint names, bones, up axis, layout, size."""
+    """What exports and players need besides positions: fps, joint names, bones, up axis, layout, the
+    per-axis scale restored on loading, the BVH rig (plain lists), and the size."""
     return {"fps": float(motion.fps), "joint_names": [str(n) for n in motion.joint_names],
             "bones": np.asarray(motion.bones, np.int64).reshape(-1, 2).tolist(), "up_axis": motion.up_axis,
-            "layout": motion.layout, "frames": motion.n_frames, "joints": motion.n_joints}
+            "layout": motion.layout, "axis_scale": [float(v) for v in motion.axis_scale],
+            "rig": rig_to_plain(motion.rig) if motion.rig else None,
+            "frames": motion.n_frames, "joints": motion.n_joints}
 
 
 def skeleton_motion(skeleton: Mapping[str, Any], positions: np.ndarray, source: str = "") -> Motion:
     """Frames as a Motion with ``skeleton``'s fps, names, bones, up axis and layout (``skeleton_of``'s output)."""
     names = list(skeleton.get("joint_names") or [])
     fits = len(names) == positions.shape[1]
+    rig = skeleton.get("rig")
     return Motion(positions, fps=float(skeleton.get("fps", 30.0)), joint_names=names if fits else [],
                   bones=np.asarray(skeleton.get("bones") if fits else [], np.int64).reshape(-1, 2),
                   source=source, layout=str(skeleton.get("layout", "frames-first")),
-                  up_axis=str(skeleton.get("up_axis", "")))
+                  up_axis=str(skeleton.get("up_axis", "")), axis_scale=skeleton.get("axis_scale") or np.ones(3),
+                  rig=rig_from_plain(rig) if rig and fits else None)
 
 
 def clip_fingerprint(motion: Motion) -> str:
@@ -249,6 +255,7 @@ class ClipSource:
     path: Path | None  # a lasting file to read it from (absolute); None: kept inside the project
     layout: str = "frames-first"  # how to read the file again
     fps: float | None = None  # frame rate given when it was loaded (None: the file's own)
+    proportions: str = "auto"  # load_motion's proportions: "auto" (restored when normalised) or "file"
     skeleton: Mapping[str, Any] = field(default_factory=dict)  # skeleton_of(clip): shown even when missing
     motion: Motion | None = None  # the clip, when available
 
@@ -287,6 +294,7 @@ def clip_source(motion: Motion, path: Path | None = None) -> ClipSource:
     name = path.name if path is not None else (motion.source or "clip")
     return ClipSource(clip_fingerprint(motion), name, path, motion.layout,
                       float(motion.fps) if motion.fps_note == "given" else None,
+                      "auto" if motion.restored else "file",  # "file" reads an unrestored clip the same either way
                       _readonly(skeleton_of(motion)), motion)
 
 

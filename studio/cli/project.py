@@ -212,13 +212,13 @@ def _take_sources(path: Path, project: Project, take: Take, model: str | None, c
 
 
 def _export(project: Project, take: Take, out: str, positions: np.ndarray | None, layout: str | None,
-            force: bool) -> list[Path]:
+            force: bool, skeleton: str | None = None) -> list[Path]:
     motions = take_motions(project, take, positions)
     video = Path(out).suffix.lower() in (".mp4", ".gif")
     progress, close = count_bar(motions[0].n_frames, f"writing {Path(out).name}", enabled=video)
     try:
         written = export_motion(motions if len(motions) > 1 else motions[0], out, layout=layout, overwrite=force,
-                                progress=progress)
+                                progress=progress, skeleton=skeleton)
     finally:
         close()
     return written if isinstance(written, list) else [written]
@@ -255,7 +255,7 @@ def export_take(args: argparse.Namespace) -> int:
     if number is None:
         raise ChoreoError("the project has no takes yet" if not project.takes else "pick a take with --take K", path)
     take = project.take(number)
-    paths = _export(project, take, args.out, None, args.layout, args.force)
+    paths = _export(project, take, args.out, None, args.layout, args.force, args.skeleton)
     print(f"wrote {', '.join(str(p) for p in paths)} ({take.title}: {take.frames_ready} frames x "
           f"{take.positions.shape[0]})", file=sys.stderr)
     return 0

@@ -24,6 +24,7 @@ from engine.session.worker import WorkerError
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .osc import OscStreamToggle
 from .project import ProjectKeeper
 from .sketch import SketchTab
 from .stage import StageView
@@ -80,13 +81,16 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(split, "Dance")
         self.tabs.addTab(self.sketch, "Sketch")
         self.setCentralWidget(self.tabs)
+        self.osc = OscStreamToggle(self, self.session, self._take_start)
         self._build_status()
         self._build_menus()
 
         for w in (self.controls, self.training, self.sketch, self.history, self.takelist, self.project):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch, self.project):
+        for w in (self.training, self.sketch, self.osc, self.project):
             w.message.connect(self.show_message)
+        self.osc.error.connect(self.show_error)
+        self.timeline.position_changed.connect(self.osc.send_frame)
         self.stage.open_requested.connect(self.open_dialog)
         self.stage.demo_requested.connect(self.load_demo)
         self.timeline.position_changed.connect(self.stage.show_frame)
@@ -140,7 +144,8 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self.project.add_actions(m)
         m.addSeparator()
-        self._action(m, "&Export…", self.export_dialog, "Ctrl+E", "Export the take or the clip (MP4, GIF, NPY, CSV)")
+        self._action(m, "&Export…", self.export_dialog, "Ctrl+E",
+                     "Export the take or the clip (MP4, GIF, BVH, glTF, NPY, CSV)")
         self._action(m, "Screens&hot…", self.screenshot_dialog, "Ctrl+Shift+S", "Save a PNG of the window")
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -158,6 +163,8 @@ class MainWindow(QMainWindow):
         self._action(g, "&Generate", self.controls.generate, "Ctrl+G")
         self._action(g, "&Train", lambda: self.training.start(False), "Ctrl+T")
         self._action(g, "&Cancel training", self.session.cancel_training)
+        g.addSeparator()
+        g.addAction(self.osc.action)
         self._keys = {Qt.Key.Key_Space: self.timeline.toggle, Qt.Key.Key_Left: lambda: self.timeline.step(-1),
                       Qt.Key.Key_Right: lambda: self.timeline.step(1), Qt.Key.Key_Home: self.timeline.home,
                       Qt.Key.Key_End: self.timeline.end}
@@ -488,6 +495,7 @@ class MainWindow(QMainWindow):
         self.project.close()
         self.history.close()
         self.timeline.pause()
+        self.osc.stop()
         self.sketch.close()
         for j in self._jobs:
             j.wait(60)

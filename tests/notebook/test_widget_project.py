@@ -21,8 +21,8 @@ def test_take_names_and_favourites_show_and_survive_a_project(session, tiny_mode
         w.flush()
         assert w.takes.options[0][0] == "★ the <fall>: 8 frames × 1"
         w.takes.value = 0
-        w.show.value = "take"
-        assert "the &lt;fall&gt;" in w.readout.value
+        w.stage.show.value = "take"
+        assert "the &lt;fall&gt;" in w.stage.readout.value
         path = session.save_project(tmp_path / "piece.choreo")
     finally:
         w.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.dance.motion import load_motion
 from engine.session import Session, read_project
 from studio.cli import main
 
@@ -73,6 +74,9 @@ def test_project_from_the_command_line(capsys, tmp_path, bvh_piece, monkeypatch)
 
     code, _, err = run(capsys, "export", piece, "--take", 3, "--out", "take3.gif")
     assert code == 0 and (tmp_path / "take3.gif").stat().st_size > 1000
+    code, _, err = run(capsys, "export", piece, "--take", 1, "--out", "take1.bvh")  # onto the clip's own rig
+    back = load_motion(tmp_path / "take1.bvh")
+    assert code == 0 and back.n_frames == 20 and back.joint_names == load_motion(clip).joint_names
     code, _, err = run(capsys, "export", piece, "--out", "shown.csv")  # the shown take by default
     assert code == 0 and "take 4" in err
     code, _, err = run(capsys, "export", piece, "--take", 9, "--out", "x.npy")

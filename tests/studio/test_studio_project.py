@@ -316,7 +316,7 @@ def _edit_then_kill(proc: subprocess.Popen, autosaves: Path) -> tuple[dict, Path
     deadline = state["t"] + 8.0  # "a few seconds": the autosave interval (1 s) plus a slow machine's slack
     while True:
         assert time.time() < deadline, "no autosave of the last edits within a few seconds"
-        for f in autosaves.glob("*.choreo") if autosaves.is_dir() else ():
+        for f in autosaves.glob("[!.]*.choreo") if autosaves.is_dir() else ():  # not a write in progress
             try:
                 p = read_project(f)
             except Exception:  # being replaced right now
