@@ -226,6 +226,9 @@ class ProjectKeeping:
             self.load(clips)
         elif replace_all:
             self._clear_clips()
+            missing = self.sources.clip(clip_ids[0]) if clip_ids else None
+            if missing is not None:  # takes still draw as figures: the missing clip's bones are known
+                self.store.assign("skeleton", np.asarray(missing.skeleton.get("bones") or [], np.int64).reshape(-1, 2))
         source = self.sources.model(model_id)
         if source is not None and source.available and (replace_all or self.model is None):
             self._set_model(source.model, source.path)

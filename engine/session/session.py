@@ -126,7 +126,8 @@ class Session(ProjectKeeping):
 
     motions = property(lambda self: self.store["motions"], doc="All loaded clips (tuple of Motion).")
     motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
-    skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
+    skeleton = property(lambda self: self.store["skeleton"],
+                        doc="Bones (n, 2) of the shown clip (of an opened project's clip while it is missing).")
     model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
     takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
     current_take = property(lambda self: self.store["current_take"], doc="Shown take, -1: none.")

@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         m = self.session.motion
         if m is None:
             self.stage.set_source(None, np.zeros((0, 2), np.int64))
+            self.stage.stage.set_bones(np.asarray(self.session.skeleton).reshape(-1, 2))  # a project's takes
             self.timeline.set_length(1, 30.0)
             self.timeline.setEnabled(False)
             return

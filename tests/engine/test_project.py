@@ -142,6 +142,7 @@ def test_missing_clip_and_model_open_with_problems_then_are_located(tmp_path, bv
         assert [(p.kind, p.what) for p in s.project_problems] == [("missing", "clip"), ("missing", "model")]
         assert all("dance." in p.message and "locate" in p.message for p in s.project_problems)
         assert [t.number for t in s.takes] == [1, 2, 4]  # the takes are there, from their stored frames
+        assert s.skeleton.shape == (13, 2)  # and draw as figures: the missing clip's bones are kept
         with pytest.raises(ChoreoError, match="not available: locate it"):
             s.regenerate_take(1)
         clip_problem, model_problem = s.project_problems
