@@ -183,6 +183,9 @@ class ProjectKeeping:
         path = Path(path)
         project = read_project(path)
         project, problems = resolve_sources(project, device=self.device)
+        shown = [c.motion for c in (project.clip(i) for i in project.shown_clips) if c is not None and c.available]
+        if len({m.n_joints for m in shown}) > 1:  # checked before anything changes
+            raise ChoreoError("its clips have different joint counts", path)
         takes = tuple(replace(t, id=self.worker.reserve_id()) for t in project.takes)
         self.cancel_generation()
         self.live = False

@@ -102,11 +102,12 @@ class ProblemsDialog(QDialog):
         for i, p in enumerate(problems):
             label = QLabel(p.message)
             label.setWordWrap(True)
-            button = QPushButton("Locate…")
-            button.clicked.connect(lambda _c=False, p=p: self._locate(p))
             grid.addWidget(label, i, 0)
-            grid.addWidget(button, i, 1)
-            self.rows[p.id] = (label, button)
+            if p.what in ("clip", "model"):  # a file to find (a setting out of range is only said)
+                button = QPushButton("Locate…")
+                button.clicked.connect(lambda _c=False, p=p: self._locate(p))
+                grid.addWidget(button, i, 1)
+                self.rows[p.id] = (label, button)
         note = QLabel("The takes play from their stored frames. Locate the files to make new takes or to "
                       "regenerate old ones; each is checked to be the very same clip or model.")
         note.setWordWrap(True)

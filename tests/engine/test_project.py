@@ -222,6 +222,11 @@ def test_unknown_keys_round_trip_and_newer_versions_are_refused(tmp_path, dancer
     with zipfile.ZipFile(tmp_path / "again.choreo") as z:
         again = json.loads(z.read("project.json"))
     assert again["music"] == {"song": "x.wav"} and again["takes"][0]["recipe"]["keyframes"] == [[1, 2]]
+    bad_setting = json.loads(members["project.json"])
+    bad_setting["state"]["settings"]["temperature"] = 99
+    with Session.open_project(write(bad_setting, tmp_path / "odd.choreo"), device="cpu") as s:
+        assert [(p.what, p.id) for p in s.project_problems] == [("setting", "temperature")]
+        assert s.temperature == 1.0 and len(s.takes) == 1  # the rest opened
     with pytest.raises(ChoreoError, match=f"newer Choreo Studio \\(project version {VERSION + 1}"):
         read_project(write({**doc, "version": VERSION + 1}, tmp_path / "newer.choreo"))
 
