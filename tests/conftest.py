@@ -146,6 +146,16 @@ def private_autosaves(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("CHOREO_AUTOSAVE_DIR", str(tmp_path_factory.getbasetemp() / "autosave"))
 
 
+@pytest.fixture(scope="session")
+def drum_song(tmp_path_factory):
+    """A 6 s drum loop at 120 BPM (.flac): the path (its beats are known: ``engine.dance.drums``)."""
+    from engine.dance.drums import write_drum_loop
+
+    path = tmp_path_factory.mktemp("song") / "loop.flac"
+    write_drum_loop(path, 120, 6.0)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind():
     """Fail a test that leaves a thread running."""

@@ -14,7 +14,7 @@ all drive them. Loading a project needs no front end::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -23,18 +23,32 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..core.errors import ChoreoError
+from ..dance.motion import Motion
+from ..dance.music import Song, load_song
 from .project import Problem, Project, write_project
 from .project_reader import load_clip_source, load_model_source, read_project, resolve_sources
 from .recipe import regenerate
-from .sources import ClipSource, SourceLibrary, clip_fingerprint, model_fingerprint
-from .state import Take
+from .sources import ClipSource, ModelSource, SourceLibrary, clip_fingerprint, model_fingerprint
+from .state import Fit, Take
+from .worker import GenerationParams
 
 if TYPE_CHECKING:
     from .session import Session
 
-SETTINGS = ("temperature", "sigma_temperature", "mixture", "look_back", "duration", "rng", "variations",
+SETTINGS = ("temperature", "sigma_temperature", "mixture", "look_back", "duration", "rng", "variations", "pose_guard",
+            "anchor", "beat_align",
             "continue_from_playhead", "seed_frame")  # knobs a project keeps (not "live": opening never regenerates)
-CHANGES = ("motions", "model", "takes", "next_take", *SETTINGS)  # events that change what a project holds
+CHANGES = ("motions", "model", "song", "takes", "next_take", *SETTINGS)  # events that change what a project holds
+
+
+def _seed_of(clips: Iterable[ClipSource], models: Iterable[ModelSource], take: Take) -> Motion | None:
+    """The clip a take continues, when available: its seed clip, or its model's own seed stretch."""
+    r = take.recipe
+    if r.seed_clip is not None:
+        clip = next((c for c in clips if c.id == r.seed_clip), None)
+        return clip.motion if clip is not None else None
+    model = next((m for m in models if m.id == r.model), None)
+    return model.model.seed if model is not None and model.model is not None else None
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,32 @@ class ProjectKeeping:
         if r.seed_clip is not None and (clip is None or clip.motion is None):
             name = f" ({clip.name})" if clip is not None else ""
             raise ChoreoError(f"the clip {take.title} continues{name} is not available: locate it first")
-        return regenerate(r, model.model, clip.motion if clip is not None else None)
+        return regenerate(r, model.model, clip.motion if clip is not None else None, self._song_of(r.params))
+
+    def _song_of(self: Session, p: GenerationParams) -> Song | None:
+        """The song a beat-aligned recipe danced to: the session's, or read again from its file."""
+        if not p.beat_align:
+            return None
+        if self.song is not None and self.song.sha256 == p.song_sha256:
+            return self.song
+        return load_song(p.song) if p.song and Path(p.song).is_file() else None
+
+    def _restore_song(self: Session, song: tuple[Path, str] | None) -> tuple[Problem, ...]:
+        """Load the project's song again (its file, the same bytes); a problem when it cannot be."""
+        self.clear_song()
+        if song is None:
+            return ()
+        path, sha = song
+        try:
+            found = load_song(path) if path.is_file() else None
+        except ChoreoError as err:
+            return (Problem("unreadable", "song", sha, path.name, str(path), str(err)),)
+        if found is None or found.sha256 != sha:
+            detail = "not found" if found is None else "changed since the project was saved"
+            return (Problem("missing" if found is None else "changed", "song", sha, path.name, str(path),
+                            f"{path}: {detail}; load the song again from the music bar"),)
+        self.load_song(found)
+        return ()
 
     # -- sources ------------------------------------------------------------------------------
 
@@ -161,7 +200,8 @@ class ProjectKeeping:
             takes=takes, shown_clips=shown, model=model_id,
             settings=MappingProxyType({name: getattr(self, name) for name in SETTINGS}),
             playhead=self.playhead, current_take=takes[cur].number if 0 <= cur < len(takes) else None,
-            next_take=self.store["next_take"], view=MappingProxyType(dict(view or {})), extra=self._project_extra)
+            next_take=self.store["next_take"], view=MappingProxyType(dict(view or {})), extra=self._project_extra,
+            song=None if self.song is None else (Path(self.song.path).resolve(), self.song.sha256))
 
     def save_project(self: Session, path: str | Path, *, embed: bool = False, view: Mapping[str, Any] | None = None,
                      overwrite: bool = True) -> Path:
@@ -186,7 +226,8 @@ class ProjectKeeping:
         shown = [c.motion for c in (project.clip(i) for i in project.shown_clips) if c is not None and c.available]
         if len({m.n_joints for m in shown}) > 1:  # checked before anything changes
             raise ChoreoError("its clips have different joint counts", path)
-        takes = tuple(replace(t, id=self.worker.reserve_id()) for t in project.takes)
+        takes = tuple(replace(t, id=self.worker.reserve_id(), seed=_seed_of(project.clips, project.models, t))
+                      for t in project.takes)
         self.cancel_generation()
         self.live = False
         self._opening = True
@@ -194,6 +235,7 @@ class ProjectKeeping:
             self.sources.replace_all(project.clips, project.models)
             self._wanted = (project.shown_clips, project.model)
             self._show_wanted(replace_all=True)
+            problems += self._restore_song(project.song)
             for name, value in project.settings.items():
                 if name in SETTINGS:
                     try:
@@ -238,6 +280,18 @@ class ProjectKeeping:
         elif replace_all and (source is None or not source.available):
             self._clear_model()
 
+    def _clear_clips(self: Session) -> None:
+        """No clip on stage (an opened project's clip is missing)."""
+        for name, value in (("motions", ()), ("skeleton", np.zeros((0, 2), np.int64)), ("seed_frame", None),
+                            ("playhead", 0), ("motion", None), ("fit", Fit.between(self.model, None))):
+            self.store.assign(name, value)
+
+    def _clear_model(self: Session) -> None:
+        """No model (an opened project's model is missing)."""
+        self.model_checkpoint = None
+        self.store.assign("model", None)
+        self.store.assign("fit", Fit.between(None, self.motion))
+
     def locate(self: Session, source_id: str, path: str | Path) -> ClipSource | Any:
         """Tell the session where a missing clip or model is now; checked by fingerprint (ChoreoError if
         the file is another one). The project's clip or model is then shown again."""
@@ -249,6 +303,7 @@ class ProjectKeeping:
         else:
             raise ChoreoError(f"this project has no clip or model {source_id}")
         self.sources.put(found)
+        self.shelf.reseed(lambda t: _seed_of(self.sources.clips, self.sources.models, t))
         self._opening = True
         try:
             self._show_wanted()

@@ -22,7 +22,8 @@ numbers, never read from the JSON. ``project.json``::
      "takes": [{"number": 1, "name": "", "favourite": false, "status": "done", "live": false,
                 "created": ISO time, "frames": 300, "variations": 1, "recipe": {... see recipe.py}}],
      "state": {"clips": [clip ids, the first shown], "model": id | null, "current_take": number | null,
-               "playhead": 0, "next_take": 2, "settings": {knob: value, ...}},
+               "playhead": 0, "next_take": 2, "settings": {knob: value, ...},
+               "song": {"path": ..., "sha256": ...} | null},
      "view": {... the front end's own: camera, panels ...}}
 
 A clip or model with a lasting file is referred to by path (relative to the project's folder when it
@@ -87,6 +88,7 @@ class Project:
     next_take: int = 1
     view: Mapping[str, Any] = field(default_factory=_empty)  # the front end's own, kept as is
     extra: Mapping[str, Any] = field(default_factory=_empty)  # top-level keys of a newer version
+    song: tuple[Path, str] | None = None  # the song takes dance to: its file and sha256 (not stored inside)
 
     def take(self, number: int) -> Take:
         """Take ``number``; ChoreoError when there is none."""
@@ -205,7 +207,9 @@ def write_project(project: Project, path: str | Path, *, embed: bool = False, ov
                "takes": [take_json(t) for t in project.takes],
                "state": {"clips": list(project.shown_clips), "model": project.model,
                          "current_take": project.current_take, "playhead": project.playhead,
-                         "next_take": project.next_take, "settings": dict(project.settings)},
+                         "next_take": project.next_take, "settings": dict(project.settings),
+                         "song": None if project.song is None else {"path": _ref(project.song[0], base),
+                                                                     "sha256": project.song[1]}},
                "view": dict(project.view)}
         if note is not None:
             doc["note"] = dict(note)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 import zipfile
 from collections.abc import Mapping
 from dataclasses import replace
@@ -235,9 +236,9 @@ def _take(r: _Reader, e: Any, where: str, next_id: int) -> Take:
         created = _dt.datetime.fromisoformat(_get(e, "created", str, where, "2000-01-01T00:00:00"))
     except ValueError:
         created = _dt.datetime.now()
-    return Take(next_id, pos, recipe, "cancelled" if status == "generating" else status,
-                _get(e, "live", bool, where, False), created, number, _get(e, "name", str, where, "")[:500],
-                _get(e, "favourite", bool, where, False))
+    return Take(next_id, pos, recipe, status="cancelled" if status == "generating" else status,
+                live=_get(e, "live", bool, where, False), created=created, number=number,
+                name=_get(e, "name", str, where, "")[:500], favourite=_get(e, "favourite", bool, where, False))
 
 
 def _not_a_zip(path: Path) -> None:
@@ -280,12 +281,22 @@ def read_project(path: str | Path, first_take_id: int = 1) -> Project:
     if len({t.number for t in takes}) != len(takes):
         raise ChoreoError("two takes have the same number", path)
     try:
-        return _project(doc, clips, models, takes)
+        return _project(doc, clips, models, takes, base)
     except ChoreoError as err:
         raise ChoreoError(err.problem, path) from None
 
 
-def _project(doc: dict, clips: tuple, models: tuple, takes: tuple) -> Project:
+def _song(state: dict, base: Path) -> tuple[Path, str] | None:
+    song = _get(state, "song", (dict, type(None)), "state", None)
+    if song is None:
+        return None
+    path, sha = _get(song, "path", str, "state song"), _get(song, "sha256", str, "state song")
+    if not re.fullmatch(r"[0-9a-f]{64}", sha):
+        raise ChoreoError("state song sha256 must be 64 hex digits")
+    return _source_path(path, base, "state song"), sha
+
+
+def _project(doc: dict, clips: tuple, models: tuple, takes: tuple, base: Path) -> Project:
     state = _get(doc, "state", dict, "project", {})
     shown = _get(state, "clips", list, "state", [])
     if not all(isinstance(c, str) for c in shown):
@@ -298,7 +309,7 @@ def _project(doc: dict, clips: tuple, models: tuple, takes: tuple) -> Project:
     return Project(clips, models, takes, tuple(shown), model,
                    MappingProxyType(_get(state, "settings", dict, "state", {})), max(0, playhead), current,
                    max(1, next_take), MappingProxyType(_get(doc, "view", dict, "project", {})),
-                   MappingProxyType({k: v for k, v in doc.items() if k not in known}))
+                   MappingProxyType({k: v for k, v in doc.items() if k not in known}), _song(state, base))
 
 
 def read_header(path: str | Path) -> Mapping[str, Any]:

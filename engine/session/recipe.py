@@ -29,6 +29,7 @@ import copy
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +40,8 @@ from ..core.errors import ChoreoError
 from ..dance.knobs import GENERATION
 from ..dance.model import DanceModel
 from ..dance.motion import Motion
+from ..dance.music import Song
+from ..dance.warp import dance_to_song, projector_for
 from .sources import clip_fingerprint, model_fingerprint
 from .worker import GEN_THREADS, GenerationParams, generator_for
 
@@ -145,11 +148,22 @@ def _flag(value: Any) -> bool:
     return value
 
 
+def _text(value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > 4096):
+        raise ChoreoError(f"must be text or null, got {type(value).__name__}")
+    return value
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: None if value is None else check(value)
+
+
 _CHECKS: dict[str, Callable[[Any], Any]] = {
     "temperature": _knob("temperature"), "sigma_temperature": _knob("sigma_temperature"), "mixture": _mixture,
     "look_back": _whole(1, MAX_FRAMES), "rng": _whole(0, 2**63 - 1), "frames": _whole(1, MAX_FRAMES),
     "variations": _whole(1, int(GENERATION["variations"].hi or 8)),
-    "seed_frame": _whole(1, 2**40, optional=True), "rigid": _flag,
+    "seed_frame": _whole(1, 2**40, optional=True), "rigid": _flag, "pose_guard": _knob("pose_guard"),
+    "anchor": _optional(_knob("anchor")), "song": _text, "song_sha256": _text, "beat_align": _flag,
 }
 
 # Structured GenerationParams fields: name -> (value to JSON, JSON to value with checks raising ChoreoError).
@@ -166,11 +180,13 @@ def _torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def regenerate(recipe: Recipe, model: DanceModel, seed: Motion | None = None) -> np.ndarray:
+def regenerate(recipe: Recipe, model: DanceModel, seed: Motion | None = None, song: Song | None = None) -> np.ndarray:
     """Make the take again from its recipe: ``(variations, frames, joints, 3)`` float32.
 
     ``model`` and ``seed`` (the clip, None when the recipe continues the model's own seed stretch)
-    must be the ones the recipe names: their fingerprints are checked. Raises ChoreoError.
+    must be the ones the recipe names: their fingerprints are checked; so is ``song`` for a take
+    re-timed onto a song's beats (``engine.dance.warp.dance_to_song``, as the worker does). Raises
+    ChoreoError.
     """
     if recipe.extra:
         raise ChoreoError(f"the recipe uses {', '.join(sorted(recipe.extra))}, which this version of "
@@ -180,8 +196,18 @@ def regenerate(recipe: Recipe, model: DanceModel, seed: Motion | None = None) ->
     if recipe.seed_clip is not None and (seed is None or clip_fingerprint(seed) != recipe.seed_clip):
         raise ChoreoError("this is not the clip the take continues (its content differs)")
     p = recipe.params
+    if p.beat_align and (song is None or song.sha256 != p.song_sha256):
+        raise ChoreoError(f"the take was fitted to the beats of {Path(p.song or 'a song').name}: "
+                          "give that very song to make it again")
+    seed = seed if recipe.seed_clip is not None else None
     with _torch_threads(GEN_THREADS):
-        gen = generator_for(model, p, seed if recipe.seed_clip is not None else None)
+        gen = generator_for(model, p, seed)
+        if p.beat_align:
+            clip = seed if seed is not None else model.seed
+            fps = float(clip.fps) if clip is not None else 30.0
+            out = dance_to_song(gen, fps, song.beats, p.frames / fps, True,
+                                projector_for(model) if gen.rigid else None)
+            return out if out.ndim == 4 else out[None]
         out = np.empty((p.variations, p.frames, gen.codec.n_joints, 3), np.float32)
         for i in range(p.frames):
             out[:, i] = gen.step()

@@ -8,6 +8,7 @@ tuple changes; ``take_frames`` carries just the new frames for views that draw a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -49,8 +50,9 @@ class TakeShelf:
         takes, i = self.takes, self.store["current_take"]
         return takes[i] if 0 <= i < len(takes) else None
 
-    def start(self, take_id: int, recipe: Recipe, n_joints: int, live: bool) -> Take:
-        """Publish an empty take about to be generated and make it current.
+    def start(self, take_id: int, recipe: Recipe, n_joints: int, live: bool,
+              seed: Motion | None = None) -> Take:
+        """Publish an empty take about to be generated (continuing ``seed``) and make it current.
 
         A take still generating is published as cancelled. A live take replaces the current
         live take (and keeps its number) instead of adding one.
@@ -63,7 +65,7 @@ class TakeShelf:
             cur = self.store["current_take"]
             replacing = live and 0 <= cur < len(takes) and takes[cur].live
             number = takes[cur].number if replacing else self.store["next_take"]
-            take = Take(take_id, _frozen(buffer[:, :0]), recipe, live=live, number=number)
+            take = Take(take_id, _frozen(buffer[:, :0]), recipe, live=live, seed=seed, number=number)
             if replacing:
                 takes[cur] = take
                 index = cur
@@ -100,13 +102,17 @@ class TakeShelf:
                 self._publish(index, replace(take, status=status))
 
     def motion(self, index: int, variation: int, source: Motion | None) -> Motion:
-        """Take ``index``'s ``variation`` as a Motion with the source clip's fps, names, bones and layout."""
+        """Take ``index``'s ``variation`` as a Motion standing like the clip it continued (``take.seed``;
+        ``source`` for a take that does not know it): that clip's fps, names, bones and layout."""
         takes = self.takes
         if not takes or not -len(takes) <= index < len(takes):
             raise ChoreoError("no take to export: generate one first")
         take = takes[index]
-        positions, name = take.positions[variation], f"take {take.id}"
-        return Motion(positions, source=name) if source is None else source.like(positions, name)
+        positions, name = take.positions[variation], take.title
+        source = take.seed if take.seed is not None else source
+        if source is None or source.n_joints != positions.shape[1]:  # e.g. a clip of another body opened since
+            return Motion(positions, source=name)
+        return source.like(positions, name)
 
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
@@ -165,6 +171,14 @@ class TakeShelf:
             self.store.assign("takes", (*self.takes[:index], take, *self.takes[index:]))
             self.store.assign("next_take", max(self.store["next_take"], take.number + 1))
             self.store.assign("current_take", index)
+
+    def reseed(self, seed_of: Callable[[Take], Motion | None]) -> None:
+        """Give takes that do not know the clip they continue the one ``seed_of`` finds (a project's clip
+        was located)."""
+        with self.store.lock:
+            takes = tuple(replace(t, seed=seed_of(t)) if t.seed is None else t for t in self.takes)
+            if any(a.seed is not b.seed for a, b in zip(takes, self.takes, strict=True)):
+                self.store.assign("takes", takes)
 
     def replace_all(self, takes: tuple[Take, ...], current: int, next_number: int) -> None:
         """Take these takes (opening a project): ``current`` index shown, numbers go on from ``next_number``."""

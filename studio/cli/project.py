@@ -14,12 +14,14 @@ import numpy as np
 from engine.core.errors import ChoreoError
 from engine.dance.export import export_motion
 from engine.dance.motion import load_motion
+from engine.dance.music import load_song
 from engine.session import GenerationParams, Session, read_project, regenerate
 from engine.session.project import SUFFIX, Project, take_json, take_motions
 from engine.session.project_reader import load_clip_source, load_model_source, resolve_sources
 from engine.session.state import Take
 
 from .dance import add_generation_args, parse_seed_from
+from .music import add_music_args, read_song
 from .progress import count_bar
 
 
@@ -43,6 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g = actions.add_parser("generate", help="add a take (its recipe and frames) to a project")
     g.add_argument("project", help="PIECE.choreo")
     add_generation_args(g, model=False)
+    add_music_args(g)
     g.add_argument("--model", help="use this checkpoint (added to the project) instead of the project's model")
     g.add_argument("--name", help="name the new take")
     g.add_argument("--favourite", action="store_true", help="mark the new take a favourite")
@@ -61,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", required=True, help="take.npy | .npz | .csv | .json | .mp4 | .gif")
     r.add_argument("--model", help="where the take's model is now, if it moved (checked by fingerprint)")
     r.add_argument("--clip", help="where the take's clip is now, if it moved (checked by fingerprint)")
+    r.add_argument("--music", metavar="SONG", help="where the song of a beat-aligned take is now, if it moved "
+                                                   "(checked by its SHA-256)")
     r.add_argument("--layout", help="frames-first | joints-first for .npy (default: the clip's)")
     r.add_argument("--force", action="store_true", help="replace an existing --out file")
     r.add_argument("--json", action="store_true", help="end with one JSON line (identical: bool, max_abs_diff)")
@@ -110,7 +115,7 @@ def _seed(s: Session, spec: str | None) -> tuple[Any, int | None]:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     path = _project_path(args.project)
-    if args.frames < 1:
+    if args.frames is not None and args.frames < 1:
         raise ChoreoError(f"--frames must be at least 1, got {args.frames}")
     with Session.open_project(path, device=args.device) as s:
         _warn(s.project_problems)
@@ -119,12 +124,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if s.model is None:
             raise ChoreoError("the project has no model available: pass --model MODEL.pt", path)
         seed, seed_frame = _seed(s, args.seed_from)
+        song = read_song(args)
+        if song is not None:
+            s.load_song(song)  # the project's song from now on
+        clip = seed if seed is not None else s.seed_clip()
+        fps = clip.fps if clip is not None else 30.0
+        frames = args.frames or (round(song.duration * fps) if song is not None else 900)
         mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
         params = GenerationParams(args.temperature, args.sigma_temperature, mixture,
-                                  args.look_back or s.model.config.default_look_back, args.rng, args.frames,
-                                  args.variations, seed_frame, rigid=not args.no_rigid)
-        progress, close = count_bar(args.frames, "generating")
-        s.events.take_frames.connect(lambda tf: progress(tf.start + tf.frames.shape[1], args.frames))
+                                  args.look_back or s.model.config.default_look_back, args.rng, frames,
+                                  args.variations, seed_frame, pose_guard=args.pose_guard, anchor=args.anchor,
+                                  song=None if song is None else str(song.path),
+                                  song_sha256=None if song is None else song.sha256,
+                                  beat_align=song is not None and args.beat_align == "on", rigid=not args.no_rigid)
+        progress, close = count_bar(frames, "generating")
+        s.events.take_frames.connect(lambda tf: progress(tf.start + tf.frames.shape[1], frames))
         try:
             take = s.generate(params, seed=seed)
             while not s.wait_idle(1.0):
@@ -214,11 +228,13 @@ def _take_sources(path: Path, project: Project, take: Take, model: str | None, c
 def _export(project: Project, take: Take, out: str, positions: np.ndarray | None, layout: str | None,
             force: bool, skeleton: str | None = None) -> list[Path]:
     motions = take_motions(project, take, positions)
+    song = take.params.song  # a video of a take danced to a song carries it, when the file is there
+    extra = {"song": song} if song and Path(out).suffix.lower() == ".mp4" and Path(song).is_file() else {}
     video = Path(out).suffix.lower() in (".mp4", ".gif")
     progress, close = count_bar(motions[0].n_frames, f"writing {Path(out).name}", enabled=video)
     try:
         written = export_motion(motions if len(motions) > 1 else motions[0], out, layout=layout, overwrite=force,
-                                progress=progress, skeleton=skeleton)
+                                progress=progress, skeleton=skeleton, **extra)
     finally:
         close()
     return written if isinstance(written, list) else [written]
@@ -232,7 +248,12 @@ def cmd_regenerate(args: argparse.Namespace) -> int:
         print(f"choreo: warning: {take.title} was made on {take.recipe.device}; on the CPU its frames may differ "
               "in the last digits", file=sys.stderr)
     model, clip = _take_sources(path, project, take, args.model, args.clip)
-    frames = regenerate(take.recipe, model, clip)
+    p = take.params
+    song_file = args.music or (p.song if p.beat_align else None)
+    if song_file is not None and not Path(song_file).is_file():
+        raise ChoreoError(f"{take.title} was fitted to the beats of this song; it is not there (pass --music SONG)",
+                          song_file)
+    frames = regenerate(take.recipe, model, clip, load_song(song_file) if p.beat_align and song_file else None)
     stored = take.positions
     n = stored.shape[1]  # a take stopped early holds the first n frames of its recipe
     identical = bool(np.array_equal(frames[:, :n], stored))

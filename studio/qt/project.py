@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt6.QtWidgets import QMenu
 
 from engine.core.errors import ChoreoError
@@ -35,9 +35,11 @@ from engine.session import OpenedProject, Problem, Session, write_project
 from engine.session.keeping import CHANGES
 from engine.session.project import SUFFIX
 from engine.session.project_reader import read_header
+from engine.session.showing import clip_name
 
 from . import project_dialogs as dialogs
 from .bridge import BackgroundJob, SessionBridge
+from .menus import add_action
 from .undo import UndoHistory
 
 AUTOSAVE_SECONDS = float(os.environ.get("CHOREO_AUTOSAVE_SECONDS", "3"))  # at most this much work is lost
@@ -113,8 +115,10 @@ class ProjectKeeper(QObject):
 
     # -- menu and title ----------------------------------------------------------------------------
 
-    def add_actions(self, menu: QMenu) -> None:
-        """The project entries of the File menu."""
+    def add_menus(self, menus: dict[str, QMenu]) -> None:
+        """The project entries of the File menu (before Export), and an Edit menu with Undo and Redo."""
+        file = menus["File"]
+        before = next((a for a in file.actions() if a.text().startswith("&Export")), None)
         for text, slot, key, tip in (
                 ("Open &project…", self.open_dialog, "Ctrl+Shift+O", f"Open a Choreo Studio project ({SUFFIX})"),
                 ("&Save project", self.save, QKeySequence.StandardKey.Save,
@@ -122,22 +126,36 @@ class ProjectKeeper(QObject):
                 ("Save project &as…", self.save_as, None, "Save the project under a new name"),
                 ("Save a copy with the &files inside…", self.save_copy_embedded, None,
                  "One self-contained file: clips and models stored inside (to send or archive)")):
-            action = QAction(text, self.window)
-            if key is not None:
-                action.setShortcut(QKeySequence(key))
-            action.setStatusTip(tip)
-            action.triggered.connect(lambda _c=False, slot=slot: slot())
-            menu.addAction(action)
+            action = add_action(self.window, file, text, slot, key, tip)  # commits typed values first
+            if before is not None:
+                file.removeAction(action)
+                file.insertAction(before, action)
+        if before is not None:
+            file.insertSeparator(before)
+        menus["Edit"] = self.history.add_menu(self.window.menuBar(), before=menus["View"].menuAction())
+
+    def drag_enter(self, e: QDragEnterEvent) -> bool:
+        """Accept a dragged project; False when it is not one (the window's opener looks then)."""
+        if any(Path(u.toLocalFile()).suffix.lower() == SUFFIX for u in e.mimeData().urls()):
+            e.acceptProposedAction()
+            return True
+        return False
+
+    def drop(self, e: QDropEvent) -> bool:
+        """Open a dropped project; False when none was dropped."""
+        projects = [Path(u.toLocalFile()) for u in e.mimeData().urls() if u.toLocalFile().lower().endswith(SUFFIX)]
+        if not projects:
+            return False
+        e.acceptProposedAction()
+        self.open(projects[0])
+        return True
 
     def name(self) -> str:
         """What the title bar calls the work: the project file, else the clip, else "untitled"."""
         s = self.session
         if s.project_path is not None:
             return s.project_path.name
-        m = s.motion
-        if m is not None and m.source:
-            return Path(m.source).name if not m.source.startswith("synthetic") else m.source
-        return "untitled"
+        return clip_name(s.motion) if s.motion is not None else "untitled"
 
     def update_title(self) -> None:
         """``name[*] — Choreo Studio``; Qt shows ``*`` while there are unsaved changes."""

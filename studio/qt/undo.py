@@ -27,8 +27,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, QThread, QTimer, pyqtSignal
-from PyQt6.QtGui import QKeySequence, QUndoCommand, QUndoStack
-from PyQt6.QtWidgets import QMenuBar
+from PyQt6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PyQt6.QtWidgets import QMenu, QMenuBar
 
 from engine.core.errors import ChoreoError
 from engine.dance.knobs import GENERATION
@@ -236,9 +236,13 @@ class UndoHistory(QObject):
 
     # -- the menu, and forgetting ------------------------------------------------------------------
 
-    def add_menu(self, bar: QMenuBar) -> Any:
-        """An Edit menu with Undo and Redo (their text names the step)."""
-        menu = bar.addMenu("&Edit")
+    def add_menu(self, bar: QMenuBar, before: QAction | None = None) -> QMenu:
+        """An Edit menu with Undo and Redo (their text names the step), before the menu of ``before``."""
+        menu = QMenu("&Edit", bar)
+        if before is None:
+            bar.addMenu(menu)
+        else:
+            bar.insertMenu(before, menu)
         undo = self.stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         redo = self.stack.createRedoAction(self, "&Redo")

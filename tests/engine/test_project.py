@@ -316,3 +316,26 @@ def test_cmu_dance_project_regenerates_exactly(tmp_path, shared_data):
         assert s.motion.fps == 120 and s.motion.n_joints == 38  # 31 joints + 7 end sites
         for t, f in zip(s.takes, frames, strict=True):
             assert np.array_equal(t.positions, f) and np.array_equal(s.regenerate_take(t.number), f)
+
+
+def test_the_song_comes_back_with_the_project(tmp_path, dancer, tiny_model, drum_song):
+    song_file = tmp_path / "loop.flac"
+    shutil.copy(drum_song, song_file)
+    with Session(device="cpu") as s:
+        s.load(dancer)
+        s.load_model(tiny_model)
+        song = s.load_song(song_file)
+        s.duration, s.beat_align = 1.5, True
+        s.generate()
+        assert s.wait_idle(60)
+        s.save_project(tmp_path / "p.choreo")
+        frames = s.takes[0].positions.copy()
+    with Session.open_project(tmp_path / "p.choreo", device="cpu") as s:
+        assert s.song is not None and s.song.sha256 == song.sha256 and s.project_problems == ()
+        assert s.duration == 1.5 and s.beat_align
+        assert np.array_equal(s.regenerate_take(1), frames)
+    song_file.rename(tmp_path / "elsewhere.flac")
+    with Session.open_project(tmp_path / "p.choreo", device="cpu") as s:
+        assert s.song is None and [(p.kind, p.what) for p in s.project_problems] == [("missing", "song")]
+        assert np.array_equal(s.takes[0].positions, frames)  # the take itself is all there
+

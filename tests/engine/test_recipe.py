@@ -116,3 +116,22 @@ def test_fingerprints_follow_content_not_files(tmp_path, bvh_piece, tiny_model):
     assert model_fingerprint(DanceModel.load(tmp_path / "copy.pt")) == model_fingerprint(tiny_model)
     assert model_fingerprint(model_tree(tiny_model).load()) == model_fingerprint(tiny_model)
     assert model_fingerprint(tiny_model) != model_fingerprint(m1)
+
+
+def test_a_take_fitted_to_a_songs_beats_regenerates_with_that_song(dancer, tiny_model, drum_song):
+    from engine.dance.music import load_song
+
+    with Session(device="cpu") as s:
+        s.load(dancer)
+        s.load_model(tiny_model)
+        song = s.load_song(drum_song)
+        s.duration, s.variations, s.beat_align = 2.0, 2, True
+        take = s.generate()
+        assert s.wait_idle(60)
+        take = s.take_by_id(take.id)
+    p = take.params
+    assert take.status == "done" and p.beat_align and p.song_sha256 == song.sha256
+    again = regenerate(take.recipe, tiny_model, dancer, load_song(drum_song))
+    assert np.array_equal(again, take.positions)
+    with pytest.raises(ChoreoError, match=r"fitted to the beats of loop\.flac"):
+        regenerate(take.recipe, tiny_model, dancer)

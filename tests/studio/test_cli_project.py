@@ -124,3 +124,24 @@ def test_regenerate_after_files_moved(capsys, tmp_path, bvh_piece):
     code, _, err = run(capsys, "project", "regenerate", piece, "--take", 1, "--out", tmp_path / "u.npy",
                        "--model", REPO / "assets" / "demo_dance.pt", "--clip", tmp_path / "b" / "dance.bvh")
     assert code == 2 and "not the project's model" in err
+
+
+def test_a_take_danced_to_a_song_regenerates(capsys, tmp_path, bvh_piece, drum_song):
+    clip, model = bvh_piece
+    song = tmp_path / "loop.flac"
+    song.write_bytes(drum_song.read_bytes())
+    piece = tmp_path / "p.choreo"
+    assert run(capsys, "project", "new", piece, "--clip", clip, "--model", model)[0] == 0
+    code, out, err = run(capsys, "project", "generate", piece, "--music", song, "--beat-align", "on",
+                         "--frames", "45", "--json")
+    assert code == 0, err
+    recipe = json.loads(out)["recipe"]
+    assert recipe["beat_align"] is True and len(recipe["song_sha256"]) == 64
+    code, out, err = run(capsys, "project", "regenerate", piece, "--take", 1, "--out", tmp_path / "a.npy", "--json")
+    assert code == 0 and json.loads(out)["identical"], err
+    song.rename(tmp_path / "moved.flac")
+    code, _, err = run(capsys, "project", "regenerate", piece, "--take", 1, "--out", tmp_path / "b.npy")
+    assert code == 2 and "pass --music SONG" in err
+    code, out, err = run(capsys, "project", "regenerate", piece, "--take", 1, "--out", tmp_path / "b.npy",
+                         "--music", tmp_path / "moved.flac", "--json")
+    assert code == 0 and json.loads(out)["identical"], err
