@@ -120,7 +120,8 @@ class Showing:
         if seed is not None:
             figs.append(Figure(f"{clip_name(seed)} (ghost)", "ghost", GHOST, bones, names))
         for i in range(v):
-            name = f"take {number}" if v == 1 else f"take {number} · {i + 1}"
+            title = take.name or f"take {number}"  # its name, when it has one
+            name = title if v == 1 else f"{title} · {i + 1}"
             figs.append(Figure(name, "take", PALETTE[i % len(PALETTE)], bones, names))
         fps = seed.fps if seed is not None else 30.0
         return cls(fps, lead + max(frames, 1), tuple(figs), seed, take=take, take_number=number,
@@ -209,7 +210,8 @@ class Showing:
         total = (self.length - self.lead_in) / self.fps
         if k < 0:
             return f"lead-in {k / self.fps:+.2f} s   clip frame {self.seed_frame + k}"
-        return f"take {self.take_number}   {k / self.fps:.2f} / {total:.2f} s   frame {k}"
+        title = (self.take.name if self.take is not None else "") or f"take {self.take_number}"
+        return f"{title}   {k / self.fps:.2f} / {total:.2f} s   frame {k}"
 
     def tracks(self) -> list[np.ndarray]:
         """Each figure's poses over the whole span, ``(length, joints, 3)``, all NaN where it is not on stage."""
