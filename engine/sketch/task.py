@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ..core.checkpoint import read_checkpoint
+from ..core.distributed import Team
 from ..core.errors import ChoreoError
 from ..core.fit import fit
 from ..core.mdn import BivariateMixture, bivariate_nll
@@ -199,7 +200,8 @@ def train_sketch(
     extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes}
     torch.manual_seed(config.rng)
     model = SketchRNN(model_config)
-    task = SketchTask(model, train_n, normalize(valid, scale), max_len, extra)
+    team = Team.current()  # in a team (torchrun, --nproc) each process trains and validates on its share
+    task = SketchTask(model, team.shard(train_n), team.shard(normalize(valid, scale)), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event, cancel=cancel,
                  resume=resume)
