@@ -133,6 +133,38 @@ def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
     return motions
 
 
+def resumed_setup(resume: str | Path, n_joints: int) -> tuple[DanceConfig, MotionCodec]:
+    """The model config and normalisation of a checkpoint to resume, checked against the data's joints."""
+    payload = read_checkpoint(resume, kind="dance")
+    model_config = DanceConfig(**payload["model_config"])
+    codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
+    if codec.n_joints != n_joints:
+        raise ChoreoError(f"model has {codec.n_joints} joints, data has {n_joints}", resume)
+    return model_config, codec
+
+
+def fitted_config(model_config: DanceConfig | None, first: Motion) -> DanceConfig:
+    """``model_config`` (default: ``DanceConfig()``) with the joints and frame step of the data."""
+    model_config = model_config or DanceConfig()
+    step = frame_step_for(first.fps, model_config.model_fps)
+    return DanceConfig(**{**asdict(model_config), "n_joints": first.n_joints, "frame_step": step})
+
+
+def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion, rng: int) -> DanceModel:
+    """A model initialised from ``rng``, carrying what its checkpoints need: the normalisation, the joint
+    pairs generation keeps rigid, and a stretch of ``first`` (the first training clip) to start from."""
+    torch.manual_seed(rng)
+    model = DanceModel(model_config)
+    model.codec = codec
+    # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
+    j = first.n_joints
+    bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
+    model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
+    model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
+                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
+    return model
+
+
 def train(
     data: MotionSource | Sequence[MotionSource],
     out: str | Path | None = None,
@@ -150,28 +182,13 @@ def train(
     motions = as_motions(data)
     config = config or TrainConfig()
     if resume is not None:
-        payload = read_checkpoint(resume, kind="dance")
-        model_config = DanceConfig(**payload["model_config"])
-        codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
-        if codec.n_joints != motions[0].n_joints:
-            raise ChoreoError(f"model has {codec.n_joints} joints, data has {motions[0].n_joints}", resume)
+        model_config, codec = resumed_setup(resume, motions[0].n_joints)
         clips = strided_clips(motions, model_config.model_fps)
     else:
-        model_config = model_config or DanceConfig()
-        step = frame_step_for(motions[0].fps, model_config.model_fps)
-        model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints, "frame_step": step})
+        model_config = fitted_config(model_config, motions[0])
         clips = strided_clips(motions, model_config.model_fps)
         codec = MotionCodec.fit(clips)
-    torch.manual_seed(config.rng)
-    model = DanceModel(model_config)
-    first = motions[0]
-    model.codec = codec
-    # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
-    j = first.n_joints
-    bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
-    model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
-    model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
-                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
+    model = new_dance_model(model_config, codec, motions[0], config.rng)
     task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)
