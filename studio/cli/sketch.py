@@ -7,10 +7,12 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from engine.core.distributed import Team
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, check_writable
 from engine.sketch.knobs import DRAWING
 
+from .distributed import add_nproc_arg, run_as_team
 from .knobs import add_knob
 from .progress import training_bar
 
@@ -26,13 +28,18 @@ def _check_out(path: str, force: bool) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
+    if (args.data is None) == (not args.demo):
+        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
+    out = check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
+    return run_as_team(args, out, lambda team: _train(args, team))
+
+
+def _train(args: argparse.Namespace, team: Team) -> int:
+    """Train alone, or as one process of a team (``--nproc``/torchrun: only rank 0 reports)."""
     from engine.sketch.model import SketchConfig
     from engine.sketch.synthetic import synthetic_sketches
     from engine.sketch.task import sketch_train_config, train_sketch
 
-    if (args.data is None) == (not args.demo):
-        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
-    check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
     data = synthetic_sketches(2000, rng=args.rng) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
@@ -42,12 +49,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         tc["batch"] = args.batch
     if args.minutes is None and args.epochs is None:
         tc["minutes"] = 4.0
-    on_event, close = training_bar(enabled=not args.quiet)
+    on_event, close = training_bar(enabled=not args.quiet and team.is_main)
     try:
         result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
                               on_event=on_event, resume=args.resume)
     finally:
         close()
+    if not team.is_main:
+        return 0
     summary = result.summary()
     summary.update(kind="sketch", parameters=result.model.n_parameters if result.model else None,
                    steps_per_s=result.steps / max(result.seconds, 1e-9))
@@ -150,6 +159,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    add_nproc_arg(t)
     t.set_defaults(func=cmd_train)
 
     g = ss.add_parser("generate", help="sample sketches from a model")
