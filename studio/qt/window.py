@@ -23,6 +23,7 @@ from engine.session.worker import WorkerError
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .devices import add_device_menu
 from .sketch import SketchTab
 from .stage import StageView
 from .timeline import Timeline
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self._action(g, "&Generate", self.controls.generate, "Ctrl+G")
         self._action(g, "&Train", lambda: self.training.start(False), "Ctrl+T")
         self._action(g, "&Cancel training", self.session.cancel_training)
+        self.device_menu = add_device_menu(self, self.session, self.bridge)
         self._keys = {Qt.Key.Key_Space: self.timeline.toggle, Qt.Key.Key_Left: lambda: self.timeline.step(-1),
                       Qt.Key.Key_Right: lambda: self.timeline.step(1), Qt.Key.Key_Home: self.timeline.home,
                       Qt.Key.Key_End: self.timeline.end}
