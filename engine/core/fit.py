@@ -63,10 +63,11 @@ class _Run:
         self.task, self.model, self.config, self.opt, self.team = task, task.model, config, opt, team
         self.model_config = model_config or {}
         self.val_batches = val_batches  # this process's share of the validation data
-        self.out_best = Path(out) if out is not None else None
+        # only rank 0 writes checkpoints: every process holds the same weights
+        self.out_best = Path(out) if out is not None and team.is_main else None
         self.out_last = self.out_best.with_suffix(".last.pt") if self.out_best is not None else None
         for path in (self.out_best, self.out_last):
-            if path is not None and team.is_main:
+            if path is not None:
                 check_writable(path)  # a bad --out fails now, not at the first checkpoint
         self.step = self.frames = 0  # over every run of this model (a resumed run continues them)
         self.steps_run = self.frames_run = 0  # this run only
@@ -95,8 +96,7 @@ class _Run:
         self.good = self.snapshot()
 
     def save(self, path: Path | None) -> None:
-        """Write a checkpoint (rank 0 only: every process holds the same weights)."""
-        if path is not None and self.team.is_main:
+        if path is not None:
             save_checkpoint(path, {
                 "kind": self.task.kind, "model_config": self.model_config, "train_config": asdict(self.config),
                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,

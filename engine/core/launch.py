@@ -117,20 +117,20 @@ def _signal_of(exitcode: int) -> int:
     return exitcode - 128 if exitcode - 128 in (signal.SIGTERM, signal.SIGINT) else 0
 
 
-def _message(failure: Any) -> str:
-    """The recorded exception of a worker (first line, bounded), or "" when it left none."""
+def _message(failure: Any, limit: int = 300) -> str:
+    """The recorded exception of a worker (its first line, at most ``limit`` characters), or "" if none."""
     if not getattr(failure, "error_file_data", None):
         return ""
     message = failure.message  # torch keeps the error file's {"message": ..., "extraInfo": ...} as it is
     message = message.get("message", "") if isinstance(message, dict) else message
     first = (str(message).strip().splitlines() or [""])[0]
-    return first[:300]
+    return first[:limit]
 
 
 def _problem(failure: Any) -> ChoreoError | None:
     """The ``ChoreoError`` a worker recorded (a user problem such as a bad clip), if that is what it died of."""
     prefix = "ChoreoError: "
-    message = _message(failure)
+    message = _message(failure, limit=2000)  # already one line, written for people: keep it whole
     return ChoreoError(message[len(prefix):]) if message.startswith(prefix) else None
 
 

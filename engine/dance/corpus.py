@@ -83,6 +83,7 @@ class Corpus:
             raise ChoreoError("no motion files given")
         self.clips, self.layout, self.fps = list(clips), layout, fps
         _check_one_skeleton(self.clips)
+        self._held: tuple[int, Motion] | None = None  # the clip loaded last (a one-clip corpus is read once)
 
     @classmethod
     def index(cls, paths: str | Path | Sequence[str | Path], layout: str = "auto", fps: float | None = None,
@@ -90,15 +91,22 @@ class Corpus:
         """Index the clips of ``paths`` (files, folders searched recursively); in a team, together."""
         team = team or Team.current()
         files = motion_files(paths)
+        last: list[tuple[int, Motion]] = []
 
-        def mine() -> list[dict[str, Any]]:  # every N-th file, each loaded and let go
-            return [asdict(ClipInfo.of(load_motion(f, layout=layout, fps=fps)))
-                    for f in files[team.rank :: team.world_size]]
+        def mine() -> list[dict[str, Any]]:  # every N-th file, each loaded and let go (but the last)
+            infos = []
+            for i in range(team.rank, len(files), team.world_size):
+                last.clear()  # one clip in memory at a time
+                last.append((i, load_motion(files[i], layout=layout, fps=fps)))
+                infos.append(asdict(ClipInfo.of(last[0][1])))
+            return infos
 
         parts = team.on_each(mine)
         n = team.world_size
         infos = [parts[i % n][i // n] for i in range(len(files))]
-        return cls([ClipInfo(**{**d, "names": tuple(d["names"])}) for d in infos], layout, fps)
+        corpus = cls([ClipInfo(**{**d, "names": tuple(d["names"])}) for d in infos], layout, fps)
+        corpus._held = last[0] if last else None
+        return corpus
 
     @property
     def n_joints(self) -> int:
@@ -113,8 +121,11 @@ class Corpus:
         return sum(c.frames / c.fps for c in self.clips)
 
     def motion(self, i: int) -> Motion:
-        """Clip ``i``, loaded now (``.npy`` memory-mapped when large)."""
-        return load_motion(self.clips[i].path, layout=self.layout, fps=self.fps)
+        """Clip ``i`` (``.npy`` memory-mapped when large); the corpus holds the last one it loaded."""
+        if self._held is None or self._held[0] != i:
+            self._held = None  # let the previous clip go before the next is read
+            self._held = (i, load_motion(self.clips[i].path, layout=self.layout, fps=self.fps))
+        return self._held[1]
 
     def pieces(self, model_fps: float) -> list[Piece]:
         """Every clip at the network's rate, in file order (every phase of a faster clip, as ``strided_clips``)."""
@@ -164,20 +175,17 @@ def _cut(piece: Piece, share: float) -> list[Piece]:
 
 
 class LazyClips(Sequence[np.ndarray]):
-    """The frames ``(T, J, 3)`` of each piece, loaded when asked for; one file is held at a time."""
+    """The frames ``(T, J, 3)`` of each piece, loaded when asked for (the corpus holds one file at a time)."""
 
     def __init__(self, corpus: Corpus, pieces: Sequence[Piece]) -> None:
         self.corpus, self.pieces = corpus, list(pieces)
-        self._held: tuple[int, Motion] | None = None
 
     def __len__(self) -> int:
         return len(self.pieces)
 
     def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
         p = self.pieces[i]
-        if self._held is None or self._held[0] != p.clip:
-            self._held = (p.clip, self.corpus.motion(p.clip))
-        positions = self._held[1].positions
+        positions = self.corpus.motion(p.clip).positions
         return positions[p.phase + p.start * p.step : p.phase + p.stop * p.step : p.step]
 
 

@@ -11,6 +11,7 @@ each process drives its own GPU (NCCL).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,31 +37,39 @@ def bench_distributed(seconds: float = 8.0, device: str = "cpu", nprocs: tuple[i
                       model: tuple[int, int, int] = (256, 3, 8), batch: int = 64, seq_len: int = 128,
                       clips: int = 4, frames: int = 1200) -> dict[str, Any]:
     """Frames/s of the whole job and per process for each count in ``nprocs`` (``model``: hidden, layers,
-    mixtures). ``scaling`` is the job's throughput with the most processes over the throughput with one."""
+    mixtures). ``scaling``: the job's throughput with the most processes over one process's. On a CPU one
+    more run, ``nproc1_same_threads``, gives one process only the threads each of the many has, so
+    ``per_process_ratio_same_threads`` is what working as a team costs (gradient all-reduce, agreement)."""
     hidden, layers, mixtures = model
     out: dict[str, Any] = {"device": device, "batch": batch, "seq_len": seq_len,
                            "model": f"{layers} x LSTM {hidden}, {mixtures} mixtures", "clips": clips}
+    most = max(nprocs)
+    runs = [(f"nproc{n}", n, None) for n in nprocs]
+    if device == "cpu" and 1 in nprocs and most > 1:  # one process with the thread budget each of `most` gets
+        runs.append(("nproc1_same_threads", 1, threads_per_process(most)))
     with tempfile.TemporaryDirectory(prefix="choreo-bench-ddp-") as d:
         corpus = write_dancer_corpus(Path(d) / "corpus", clips, frames)
-        for n in nprocs:
-            cmd = [sys.executable, "-m", "studio.cli", "train", str(corpus), "--out", str(Path(d) / f"m{n}.pt"),
+        for key, n, threads in runs:
+            cmd = [sys.executable, "-m", "studio.cli", "train", str(corpus), "--out", str(Path(d) / f"{key}.pt"),
                    "--minutes", f"{max(seconds / 60, 0.02):.6f}", "--batch", str(batch), "--seq-len", str(seq_len),
                    "--hidden", str(hidden), "--layers", str(layers), "--mixtures", str(mixtures),
                    "--device", device, "--nproc", str(n), "--json"]
-            run = subprocess.run(cmd, capture_output=True, text=True, timeout=600 + 10 * seconds)
+            env = {**os.environ, **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+            run = subprocess.run(cmd, capture_output=True, text=True, timeout=600 + 10 * seconds, env=env)
             if run.returncode != 0:
                 raise RuntimeError(f"--nproc {n}: {(run.stderr.strip().splitlines() or ['failed'])[-1]}")
             result = json.loads(run.stdout.strip().splitlines()[-1])
-            out[f"nproc{n}"] = {
-                "world_size": result["world_size"], "steps": result["steps"],
-                "frames_per_s": result["steady_frames_per_s"] or result["frames_per_s"],
-                "frames_per_s_per_process": (result["steady_frames_per_s"] or result["frames_per_s"])
-                / result["world_size"],
-                "threads_per_process": threads_per_process(n) if device == "cpu" else None,
+            rate = result["steady_frames_per_s"] or result["frames_per_s"]
+            out[key] = {
+                "world_size": result["world_size"], "steps": result["steps"], "frames_per_s": rate,
+                "frames_per_s_per_process": rate / result["world_size"],
+                "threads_per_process": threads or (threads_per_process(n) if device == "cpu" else None),
                 "val_loss": result["val_loss"], "precision": result["precision"],
             }
-    one, most = out.get("nproc1"), out.get(f"nproc{max(nprocs)}")
-    if one and most and most is not one:
-        out["scaling"] = most["frames_per_s"] / one["frames_per_s"]
-        out["per_process_ratio"] = most["frames_per_s_per_process"] / one["frames_per_s_per_process"]
+    one, many, same = out.get("nproc1"), out.get(f"nproc{most}"), out.get("nproc1_same_threads")
+    if one and many and most > 1:
+        out["scaling"] = many["frames_per_s"] / one["frames_per_s"]
+        out["per_process_ratio"] = many["frames_per_s_per_process"] / one["frames_per_s_per_process"]
+    if same and many:  # the cost of DDP itself: the same threads per process, with and without a team
+        out["per_process_ratio_same_threads"] = many["frames_per_s_per_process"] / same["frames_per_s_per_process"]
     return out

@@ -79,12 +79,22 @@ def test_codec_is_one_pass_over_every_clip(corpus_dir):
 def test_clips_are_loaded_when_asked_for_and_npy_is_memory_mapped(corpus_dir, monkeypatch):
     monkeypatch.setattr(motion_module, "_MMAP_BYTES", 0)  # every .npy counts as large
     corpus = Corpus.index(corpus_dir)
+    assert corpus._held[0] == 4  # the index let every clip go but the last it read
     clips = LazyClips(corpus, corpus.pieces(30.0))
-    assert clips._held is None  # nothing read yet
     d4 = clips[1]
     assert isinstance(d4.base, np.memmap) or isinstance(getattr(d4.base, "base", None), np.memmap)
     assert np.array_equal(d4, load_motion(corpus.clips[1].path).positions)
-    assert clips._held[0] == 1  # one file held at a time
+    assert corpus._held[0] == 1  # one file held at a time
+
+
+def test_a_one_clip_corpus_is_read_once(tmp_path, monkeypatch):
+    np.save(tmp_path / "one.npy", synthetic_dancer(frames=200).positions)
+    reads = []
+    monkeypatch.setattr("engine.dance.corpus.load_motion", lambda *a, **k: reads.append(a) or load_motion(*a, **k))
+    corpus = Corpus.index(tmp_path)
+    train_corpus(corpus, model_config=DanceConfig(hidden=8, layers=1, mixtures=2),
+                 config=TrainConfig(epochs=0.5, batch=4, seq_len=16, device="cpu", precision="fp32"))
+    assert len(reads) == 1  # index, statistics, seed stretch and training data: one read
 
 
 def test_faster_clips_become_one_piece_per_phase(tmp_path):
