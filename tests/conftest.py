@@ -6,12 +6,13 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """``../shared/data`` beside the repository; tests using it skip cleanly when it is absent."""
     if not SHARED_DATA.is_dir():
@@ -91,3 +92,89 @@ def no_thread_left_behind():
             return
         time.sleep(0.05)
     pytest.fail(f"threads left running: {[t.name for t in extra]}")
+
+
+def write_c3d(path: Path, points: np.ndarray, labels: list[str] | None = None, rate: float = 120.0,
+              units: str = "mm", scale: float = -1.0, y_screen: str | None = "+Z") -> Path:
+    """Write a C3D file with the ``c3d`` package's writer (so tests never download one).
+
+    ``points``: ``(frames, markers, 3)`` in ``units``, or ``(frames, markers, 4)`` whose last
+    column is the residual (-1 marks an invalid sample). ``scale`` < 0 writes float data,
+    > 0 integer data of that resolution.
+    """
+    import warnings
+
+    import c3d
+
+    pts = np.asarray(points, dtype=np.float64)
+    _frames, markers = pts.shape[:2]
+    w = c3d.Writer(point_rate=rate, point_scale=scale, point_units=units.ljust(4))
+    w.set_point_labels(labels or [f"M{i}" for i in range(markers)])
+    if y_screen:
+        w.set_screen_axis(X="+X", Y=y_screen)
+    for f in pts:
+        frame = np.zeros((markers, 5), np.float32)
+        frame[:, :3] = f[:, :3]
+        frame[:, 3] = f[:, 3] if f.shape[1] == 4 else 1.0
+        w.add_frames([(frame, np.zeros((0, 0), np.float32))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "No analog data found": none is wanted
+        with open(path, "wb") as h:
+            w.write(h)
+    return path
+
+
+@pytest.fixture(scope="session")
+def c3d_file():
+    """The :func:`write_c3d` helper, for tests that need C3D files."""
+    return write_c3d
+
+
+class OscReceiver:
+    """A loopback UDP socket that collects ``/choreo/frame`` messages on a thread: (address, args) pairs."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.messages: list[tuple[str, list]] = []
+        self.arrivals: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="osc-test-receiver")
+        self._thread.start()
+
+    def _run(self) -> None:
+        from pythonosc.osc_message import OscMessage
+
+        while not self._stop.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except TimeoutError:
+                continue
+            msg = OscMessage(data)
+            self.messages.append((msg.address, list(msg.params)))
+            self.arrivals.append(time.perf_counter())
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[tuple[str, list]]:
+        """The messages once ``n`` have arrived (or the timeout passed)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < n and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.messages
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def osc_receiver():
+    """An :class:`OscReceiver` on a free loopback port, closed after the test."""
+    rx = OscReceiver()
+    yield rx
+    rx.close()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from ..core.errors import ChoreoError
 
@@ -62,6 +63,31 @@ class BvhClip:
         """int (B, 2) (parent, child) pairs in hierarchy order."""
         pairs = [(j.parent, i) for i, j in enumerate(self.joints) if j.parent >= 0]
         return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def rig_to_plain(joints: list[BvhJoint]) -> dict[str, list]:
+    """A hierarchy as plain lists (names, parents, offsets, channels, end sites): checkpoint-safe, no pickling."""
+    return {
+        "names": [j.name for j in joints],
+        "parents": [int(j.parent) for j in joints],
+        "offsets": [[float(v) for v in j.offset] for j in joints],
+        "channels": [list(j.channels) for j in joints],
+        "end_sites": [bool(j.end_site) for j in joints],
+    }
+
+
+def rig_from_plain(plain: dict[str, list]) -> list[BvhJoint]:
+    """The inverse of :func:`rig_to_plain`; raises ValueError on anything malformed."""
+    names, parents, offsets = plain["names"], plain["parents"], plain["offsets"]
+    channels, ends = plain["channels"], plain["end_sites"]
+    if not len(names) == len(parents) == len(offsets) == len(channels) == len(ends):
+        raise ValueError("rig lists differ in length")
+    joints = []
+    for i, (n, p, o, c, e) in enumerate(zip(names, parents, offsets, channels, ends, strict=True)):
+        if not -1 <= int(p) < i or len(o) != 3 or any(ch not in _ROT and ch not in _POS for ch in c):
+            raise ValueError(f"rig joint {i} is malformed")
+        joints.append(BvhJoint(str(n), int(p), np.asarray(o, dtype=np.float64), [str(ch) for ch in c], bool(e)))
+    return joints
 
 
 def _tokens(text: str) -> list[tuple[str, int]]:
@@ -234,20 +260,6 @@ def _parse_motion(motion: str, n_channels: int, path: str | Path, line0: int) ->
     return values, frame_time
 
 
-def _axis_rotation(axis: int, deg: np.ndarray) -> np.ndarray:
-    """(F, 3, 3) rotation matrices about one axis, angles in degrees."""
-    a = np.deg2rad(deg)
-    c, s = np.cos(a), np.sin(a)
-    m = np.zeros((len(a), 3, 3))
-    i, j = [(1, 2), (2, 0), (0, 1)][axis]
-    m[:, axis, axis] = 1.0
-    m[:, i, i] = c
-    m[:, j, j] = c
-    m[:, i, j] = -s
-    m[:, j, i] = s
-    return m
-
-
 def forward_kinematics(clip: BvhClip) -> np.ndarray:
     """World positions float64 (frames, joints, 3) of every joint of ``clip``.
 
@@ -269,14 +281,16 @@ def _fk_chunk(joints: list[BvhJoint], values: np.ndarray) -> np.ndarray:
     col = 0
     for j, joint in enumerate(joints):
         trans = np.broadcast_to(joint.offset, (F, 3)).copy()
-        local = np.broadcast_to(np.eye(3), (F, 3, 3)).copy()
+        order, angles = "", []
         for ch in joint.channels:
-            v = values[:, col]
-            col += 1
             if ch in _POS:
-                trans[:, _POS[ch]] += v
-            else:
-                local = local @ _axis_rotation(_ROT[ch], v)
+                trans[:, _POS[ch]] += values[:, col]
+            else:  # BVH rotations compose in channel order: intrinsic Euler angles in that axis order
+                order += "XYZ"[_ROT[ch]]
+                angles.append(values[:, col])
+            col += 1
+        local = (Rotation.from_euler(order, np.stack(angles, 1), degrees=True).as_matrix() if order
+                 else np.broadcast_to(np.eye(3), (F, 3, 3)))
         if joint.parent < 0:
             pos[:, j] = trans
             rot[:, j] = local

@@ -78,17 +78,19 @@ class Piece:
 class Corpus:
     """The index of a set of clip files sharing one skeleton; see the module docstring."""
 
-    def __init__(self, clips: Sequence[ClipInfo], layout: str = "auto", fps: float | None = None) -> None:
+    def __init__(self, clips: Sequence[ClipInfo], layout: str = "auto", fps: float | None = None,
+                 proportions: str = "auto") -> None:
         if not clips:
             raise ChoreoError("no motion files given")
-        self.clips, self.layout, self.fps = list(clips), layout, fps
+        self.clips, self.layout, self.fps, self.proportions = list(clips), layout, fps, proportions
         _check_one_skeleton(self.clips)
         self._held: tuple[int, Motion] | None = None  # the clip loaded last (a one-clip corpus is read once)
 
     @classmethod
     def index(cls, paths: str | Path | Sequence[str | Path], layout: str = "auto", fps: float | None = None,
-              team: Team | None = None) -> Corpus:
-        """Index the clips of ``paths`` (files, folders searched recursively); in a team, together."""
+              proportions: str = "auto", team: Team | None = None) -> Corpus:
+        """Index the clips of ``paths`` (files, folders searched recursively); in a team, together.
+        ``layout``, ``fps`` and ``proportions`` are ``load_motion``'s, for every clip."""
         team = team or Team.current()
         files = motion_files(paths)
         last: list[tuple[int, Motion]] = []
@@ -97,14 +99,14 @@ class Corpus:
             infos = []
             for i in range(team.rank, len(files), team.world_size):
                 last.clear()  # one clip in memory at a time
-                last.append((i, load_motion(files[i], layout=layout, fps=fps)))
+                last.append((i, load_motion(files[i], layout=layout, fps=fps, proportions=proportions)))
                 infos.append(asdict(ClipInfo.of(last[0][1])))
             return infos
 
         parts = team.on_each(mine)
         n = team.world_size
         infos = [parts[i % n][i // n] for i in range(len(files))]
-        corpus = cls([ClipInfo(**{**d, "names": tuple(d["names"])}) for d in infos], layout, fps)
+        corpus = cls([ClipInfo(**{**d, "names": tuple(d["names"])}) for d in infos], layout, fps, proportions)
         corpus._held = last[0] if last else None
         return corpus
 
@@ -124,7 +126,8 @@ class Corpus:
         """Clip ``i`` (``.npy`` memory-mapped when large); the corpus holds the last one it loaded."""
         if self._held is None or self._held[0] != i:
             self._held = None  # let the previous clip go before the next is read
-            self._held = (i, load_motion(self.clips[i].path, layout=self.layout, fps=self.fps))
+            self._held = (i, load_motion(self.clips[i].path, layout=self.layout, fps=self.fps,
+                                         proportions=self.proportions))
         return self._held[1]
 
     def pieces(self, model_fps: float) -> list[Piece]:

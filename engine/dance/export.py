@@ -1,4 +1,4 @@
-"""Export motions and generated takes: data (.npy .npz .csv .json) and video (.mp4 .gif).
+"""Export motions and generated takes: data (.npy .npz .csv .json), animation (.bvh .glb) and video (.mp4 .gif).
 
 Every file is written atomically (``fileio.atomic_path``): a failed or
 cancelled export never leaves a half-written file and never damages an
@@ -23,6 +23,11 @@ Formats:
 - ``.json`` for web viewers (three.js...): ``{"fps", "joint_names", "bones",
   "up_axis", "frames": [[[x, y, z], ...], ...]}``, values rounded to about
   0.1 mm for metre data (five significant digits of the body's size).
+- ``.bvh``  a hierarchy with per-frame joint rotations (``bvh_export``): the source BVH's
+  skeleton when the motion carries it (``Motion.rig``) or ``skeleton=`` names one, else a
+  hierarchy built from the clip's skeleton. Plays in Blender, Maya, MotionBuilder.
+- ``.glb``  glTF 2.0 binary (``gltf``): the same hierarchy as animated nodes and a skinned
+  stick-figure mesh, Y up. Opens in Blender, three.js, Unity, TouchDesigner.
 - ``.mp4``  H.264, yuv420p, at the motion's fps (or ``fps=``), one video frame
   per motion frame, even frame size.
 - ``.gif``  one GIF frame per motion frame. GIF delays are whole hundredths of a
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +53,7 @@ from .motion import Motion
 from .render import FigureRenderer
 
 Progress = Callable[[int, int], None]
-DATA_FORMATS = (".npy", ".npz", ".csv", ".json")
+DATA_FORMATS = (".npy", ".npz", ".csv", ".json", ".bvh", ".glb")
 VIDEO_FORMATS = (".mp4", ".gif")
 LAYOUTS = ("frames-first", "joints-first")
 
@@ -81,6 +87,8 @@ def export_motion(
     progress: Progress | None = None,
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
+    skeleton: str | Path | None = None,
+    units: str = "file",
 ) -> Path | list[Path]:
     """Write a motion, or several takes, to ``path``; the format follows the suffix.
 
@@ -88,7 +96,11 @@ def export_motion(
     the source's layout). ``fps`` overrides the motion's frame rate (stored in
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
     called while video frames are written. ``size`` and ``ghost`` (a faint
-    reference figure) apply to videos. Returns the written path, or for several
+    reference figure) apply to videos. Data formats are written in the source file's units
+    (``units="file"``: a clip whose proportions were restored on loading gets its
+    ``axis_scale`` divided out again) or as shown (``units="restored"``); ``.bvh``/``.glb``
+    always use the restored body (a skeleton needs its real proportions). ``skeleton`` (a
+    BVH file) gives ``.bvh``/``.glb`` the hierarchy to write onto. Returns the written path, or for several
     takes in a data format the list of ``_v0``, ``_v1``... paths.
     Raises ChoreoError for an unknown suffix, an existing file without
     ``overwrite=True``, or a write failure (any existing file is left intact).
@@ -104,6 +116,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if units not in ("file", "restored"):
+        raise ChoreoError(f"units must be file or restored, got {units!r}", path)
     takes = _as_motions(motion_or_takes)
 
     if suffix in VIDEO_FORMATS:
@@ -121,15 +135,25 @@ def export_motion(
         targets = [path.with_name(f"{path.stem}_v{i}{path.suffix}") for i in range(len(takes))]
     for target in targets:  # refuse before writing anything
         check_writable(target, overwrite)
-    writer = {".npy": _write_npy, ".npz": _write_npz, ".csv": _write_csv, ".json": _write_json}[suffix]
+    if skeleton is not None and suffix not in (".bvh", ".glb"):
+        raise ChoreoError("a skeleton applies only to .bvh and .glb exports", path)
+    writer = {".npy": _write_npy, ".npz": _write_npz, ".csv": _write_csv, ".json": _write_json,
+              ".bvh": _write_bvh, ".glb": _write_glb}[suffix]
+    if units == "file" and suffix not in (".bvh", ".glb"):
+        takes = [replace(t, positions=t.in_file_units(), axis_scale=np.ones(3)) if t.restored else t for t in takes]
+    rig = None
+    if skeleton is not None:
+        from .rig import skeleton_rig
+
+        rig = skeleton_rig(skeleton)
     for take, target in zip(takes, targets, strict=True):
         with atomic_path(target, overwrite) as tmp:
-            writer(take, tmp, layout=layout, fps=float(fps or take.fps))
+            writer(take, tmp, layout=layout, fps=float(fps or take.fps), rig=rig, rig_path=skeleton)
     return targets[0] if len(takes) == 1 else targets
 
 
 # -- data formats ---------------------------------------------------------------
-def _write_npy(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
+def _write_npy(m: Motion, tmp: Path, *, layout: str | None, fps: float, **_: object) -> None:
     layout = layout or m.layout
     pos = np.asarray(m.positions, dtype=np.float32)
     if layout == "joints-first":
@@ -138,7 +162,7 @@ def _write_npy(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
         np.save(f, pos, allow_pickle=False)
 
 
-def _write_npz(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
+def _write_npz(m: Motion, tmp: Path, *, layout: str | None, fps: float, **_: object) -> None:
     with open(tmp, "wb") as f:
         np.savez(
             f,
@@ -149,14 +173,14 @@ def _write_npz(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
         )
 
 
-def _write_csv(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
+def _write_csv(m: Motion, tmp: Path, *, layout: str | None, fps: float, **_: object) -> None:
     header = ",".join(f"{n}_{a}" for n in m.joint_names for a in "xyz")
     flat = np.asarray(m.positions, dtype=np.float32).reshape(m.n_frames, -1)
     with open(tmp, "w", encoding="utf-8", newline="") as f:
         np.savetxt(f, flat, fmt="%.9g", delimiter=",", header=header, comments="")
 
 
-def _write_json(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None:
+def _write_json(m: Motion, tmp: Path, *, layout: str | None, fps: float, **_: object) -> None:
     pos = np.asarray(m.positions, dtype=np.float64)
     finite = pos[np.isfinite(pos)]
     size = float(np.max(np.abs(finite))) if finite.size else 1.0
@@ -171,6 +195,20 @@ def _write_json(m: Motion, tmp: Path, *, layout: str | None, fps: float) -> None
     }
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(doc, f, separators=(",", ":"))
+
+
+def _write_bvh(m: Motion, tmp: Path, *, fps: float, rig: list | None, rig_path: str | Path | None,
+               **_: object) -> None:
+    from .bvh_export import write_bvh
+
+    write_bvh(m, tmp, fps=fps, skeleton=rig, skeleton_path=rig_path)
+
+
+def _write_glb(m: Motion, tmp: Path, *, fps: float, rig: list | None, rig_path: str | Path | None,
+               **_: object) -> None:
+    from .gltf import write_glb
+
+    write_glb(m, tmp, fps=fps, skeleton=rig, skeleton_path=rig_path)
 
 
 # -- video formats ----------------------------------------------------------------

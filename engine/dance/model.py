@@ -18,6 +18,7 @@ from ..core.checkpoint import read_checkpoint, save_checkpoint
 from ..core.errors import ChoreoError
 from ..core.mdn import DiagGaussianMixture, DiagGaussianMixtureHead
 from ..core.recurrent import init_lstm_
+from .bvh import rig_from_plain, rig_to_plain
 from .motion import Motion
 from .representation import MotionCodec
 
@@ -135,6 +136,8 @@ class DanceModel(nn.Module):
             "layout": seed.layout,
             "source": seed.source,
             "up_axis": seed.up_axis,
+            "axis_scale": torch.as_tensor(seed.axis_scale, dtype=torch.float64),
+            **({"rig": rig_to_plain(seed.rig)} if seed.rig else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -164,6 +167,9 @@ class DanceModel(nn.Module):
                 joint_names=list(extra["joint_names"]), bones=extra.get("seed_bones", extra["bones"]).numpy(),
                 source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
                 up_axis=str(extra.get("up_axis", "")),
+                axis_scale=extra["axis_scale"].numpy() if "axis_scale" in extra else np.ones(3),
+
+                rig=rig_from_plain(extra["rig"]) if "rig" in extra else None,
             )
         except (KeyError, TypeError, RuntimeError, ValueError) as err:
             raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err

@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from .motion import Motion
 
 MAX_INFER_FRAMES = 512  # frames used to infer bones on long clips (evenly spaced)
+STEADY_TREE_BYTES = 3e8  # memory for the steadiest spanning tree: all frames of clips up to ~5,000 frames x 55 joints
 
 
-def _subsample(positions: np.ndarray, max_frames: int) -> np.ndarray:
+def subsample_frames(positions: np.ndarray, max_frames: int) -> np.ndarray:
+    """At most ``max_frames`` evenly spaced frames of ``positions`` as float64."""
     t = positions.shape[0]
     if t <= max_frames:
         return np.asarray(positions, dtype=np.float64)
@@ -68,7 +70,7 @@ def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tu
     j = positions.shape[1]
     if j < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0)
-    x = np.asarray(_subsample(positions, max_frames), dtype=np.float64)
+    x = np.asarray(subsample_frames(positions, max_frames), dtype=np.float64)
     d = np.linalg.norm(x[:, :, None, :] - x[:, None, :, :], axis=-1)
     mean = d.mean(0)
     w = d.std(0) / (mean + 1e-9) + 1e-6  # + 1e-6: a zero weight would mean "no edge" to scipy
@@ -78,6 +80,16 @@ def infer_bones(positions: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> tu
     root = int(np.argmin(np.linalg.norm(mean_pose - mean_pose.mean(0), axis=-1)))
     bones = orient_tree(np.stack([mst.row, mst.col], 1), j, root)
     return bones, mean_bone_lengths(positions, bones)
+
+
+def steady_bones(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``infer_bones`` on as many frames as fit in ``STEADY_TREE_BYTES``: every frame of ordinary clips.
+
+    Generation holds these pairs rigid and the quality figures measure them, so they should see the
+    whole clip where memory allows (a subsample can pick a pair that is steady only in those frames).
+    """
+    j = positions.shape[1]
+    return infer_bones(positions, max_frames=max(256, int(STEADY_TREE_BYTES // (j * j * 24))))
 
 
 def mean_bone_lengths(positions: np.ndarray, bones: np.ndarray, chunk: int = 32768) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from .motion import Motion
 
@@ -58,22 +59,10 @@ _COMPACT_DROP = {"l_collar", "r_collar", "l_hand", "r_hand", "l_toe", "r_toe"}
 Angles = np.ndarray  # (frames, joints, 3) local Euler angles (x, y, z) in radians
 
 
-def _rot(axis: int, angle: np.ndarray) -> np.ndarray:
-    """Rotation matrices (n, 3, 3) about one coordinate axis."""
-    c, s = np.cos(angle), np.sin(angle)
-    out = np.zeros((*angle.shape, 3, 3))
-    i, j = [(1, 2), (2, 0), (0, 1)][axis]
-    out[..., axis, axis] = 1.0
-    out[..., i, i] = c
-    out[..., j, j] = c
-    out[..., i, j] = -s
-    out[..., j, i] = s
-    return out
-
-
 def _euler(ang: np.ndarray) -> np.ndarray:
-    """Local rotation Ry(yaw) @ Rx(pitch) @ Rz(roll) from (..., 3) angles (x, y, z)."""
-    return _rot(1, ang[..., 1]) @ _rot(0, ang[..., 0]) @ _rot(2, ang[..., 2])
+    """Local rotation matrices Ry(yaw) @ Rx(pitch) @ Rz(roll) from (..., 3) angles (x, y, z) in radians."""
+    flat = ang.reshape(-1, 3)[:, [1, 0, 2]]  # intrinsic y, then x, then z
+    return Rotation.from_euler("YXZ", flat).as_matrix().reshape(*ang.shape[:-1], 3, 3)
 
 
 def _forward_kinematics(root: np.ndarray, angles: Angles) -> tuple[np.ndarray, np.ndarray]:

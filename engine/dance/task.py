@@ -20,9 +20,8 @@ from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .representation import MotionCodec
-from .skeleton import infer_bones, motion_skeleton
+from .skeleton import mean_bone_lengths, motion_skeleton, steady_bones
 
-RIGID_TREE_BYTES = 3e8  # memory for finding the rigid joint pairs: all frames of clips up to ~5,000 frames x 55 joints
 SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
 
 
@@ -156,12 +155,18 @@ def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion
     torch.manual_seed(rng)
     model = DanceModel(model_config)
     model.codec = codec
-    # generation keeps rigid what the data keeps rigid: the spanning tree of its steadiest joint distances
-    j = first.n_joints
-    bones, lengths = infer_bones(first.positions, max_frames=max(256, int(RIGID_TREE_BYTES // (j * j * 24))))
+    # generation keeps rigid what the data keeps rigid: a BVH's own bones (rigid by construction, and
+    # the ones a BVH export of the take writes rotations for), else the spanning tree of its steadiest
+    # joint distances (for BVH data that tree may hold e.g. arm-to-arm instead of spine-to-arm)
+    if first.rig is not None and len(first.bones):
+        bones = np.asarray(first.bones, dtype=np.int64)
+        lengths = mean_bone_lengths(first.positions, bones)
+    else:
+        bones, lengths = steady_bones(first.positions)
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
-                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout)
+                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
+                        up_axis=first.up_axis, axis_scale=first.axis_scale, rig=first.rig)
     return model
 
 

@@ -40,7 +40,6 @@ from ..core.fileio import atomic_path
 from ..core.mdn import MixtureChoice
 from ..core.training import TrainConfig, TrainResult
 from ..core.training import preload as preload_training
-from ..dance.axes import motion_up_axis
 from ..dance.export import export_motion
 from ..dance.knobs import GENERATION
 from ..dance.model import DanceConfig, DanceModel
@@ -48,7 +47,7 @@ from ..dance.motion import Motion, load_motion
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
 from .state import LossHistory, Take, TrainingProgress
-from .store import SessionField, StateStore, pump_in_asyncio
+from .store import SessionField, StateStore, frame_index, pump_in_asyncio
 from .takes import TakeShelf
 from .training import TrainingRun
 from .worker import FrameChunk, GenerationDone, GenerationParams, GenerationRequest, Worker, WorkerError
@@ -202,22 +201,11 @@ class Session:
         return None if model is None else model.seed
 
     def _check_seed_frame(self, value: Any) -> int | None:
-        if value is None:
-            return None
         clip = self.seed_clip()
-        hi = clip.n_frames if clip is not None else None
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2 or \
-                (hi is not None and value > hi):
-            raise ChoreoError(f"seed frame must be a whole number from 2 to {hi or 'the clip length'}, got {value!r}")
-        return int(value)
+        return None if value is None else frame_index("seed frame", value, 2, clip.n_frames if clip else None)
 
     def _check_playhead(self, value: Any) -> int:
-        m = self.motion
-        hi = m.n_frames - 1 if m is not None else None
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0 or \
-                (hi is not None and value > hi):
-            raise ChoreoError(f"playhead must be a frame from 0 to {hi if hi is not None else '...'}, got {value!r}")
-        return int(value)
+        return frame_index("playhead", value, 0, self.motion.n_frames - 1 if self.motion else None)
 
     # -- loading -------------------------------------------------------------------
 
@@ -360,15 +348,7 @@ class Session:
 
     def take_motion(self, index: int | None = None, variation: int = 0) -> Motion:
         """A take (default: the current one) as a Motion with the source's fps, names and bones."""
-        takes = self.takes
-        i = self.current_take if index is None else index
-        if not takes or not -len(takes) <= i < len(takes):
-            raise ChoreoError("no take to export: generate one first")
-        take = takes[i]
-        ref = self.seed_clip()
-        kw = {} if ref is None else dict(fps=ref.fps, joint_names=list(ref.joint_names), bones=ref.bones,
-                                         layout=ref.layout, up_axis=motion_up_axis(ref))
-        return Motion(take.positions[variation], source=f"take {take.id}", **kw)
+        return self.shelf.motion(self.current_take if index is None else index, variation, self.seed_clip())
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import psygnal
 
+from ..core.errors import ChoreoError
 from .state import BY_VALUE, SessionEvents
 
 if TYPE_CHECKING:
@@ -59,6 +60,15 @@ class StateStore:
         self.events.all.connect(put)
         self._keep_alive = [*getattr(self, "_keep_alive", []), put]  # psygnal holds slots weakly
         return q
+
+
+def frame_index(name: str, value: Any, lo: int, hi: int | None) -> int:
+    """``value`` as a frame number from ``lo`` to ``hi`` (inclusive; no upper bound when None), else ChoreoError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo or \
+            (hi is not None and value > hi):
+        raise ChoreoError(f"{name} must be a frame from {lo} to {hi if hi is not None else 'the clip end'}, "
+                          f"got {value!r}")
+    return int(value)
 
 
 def pump_in_asyncio(is_closed: Callable[[], bool], interval: float = 0.03) -> asyncio.Task:

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..core.errors import ChoreoError
+from ..dance.motion import Motion
 from .state import Take, TakeFrames
 from .store import StateStore
 from .worker import FrameChunk, GenerationParams
@@ -92,6 +93,15 @@ class TakeShelf:
             index, take = self.find(take_id)
             if take is not None and take.status != status:
                 self._publish(index, replace(take, status=status))
+
+    def motion(self, index: int, variation: int, source: Motion | None) -> Motion:
+        """Take ``index``'s ``variation`` as a Motion with the source clip's fps, names, bones and layout."""
+        takes = self.takes
+        if not takes or not -len(takes) <= index < len(takes):
+            raise ChoreoError("no take to export: generate one first")
+        take = takes[index]
+        positions, name = take.positions[variation], f"take {take.id}"
+        return Motion(positions, source=name) if source is None else source.like(positions, name)
 
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""

@@ -15,7 +15,6 @@ from engine.core.distributed import Team
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, next_free_path
 from engine.core.training import TrainConfig
-from engine.dance.axes import motion_up_axis
 from engine.dance.corpus import Corpus, train_corpus
 from engine.dance.generation import DanceGenerator
 from engine.dance.knobs import GENERATION, TRAINING
@@ -23,7 +22,7 @@ from engine.dance.model import DanceConfig, DanceModel
 from engine.dance.motion import Motion, load_motion, motion_files
 from engine.dance.skeleton import integrity
 
-from .dance_info import add_info_parser
+from .dance_info import add_info_parser, add_proportions_flag
 from .distributed import add_nproc_arg, run_as_team
 from .knobs import add_knob
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
@@ -34,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     t = sub.add_parser("train", help="train a dance model on mocap clips", description=(
         "Train an LSTM + mixture density network on one or more clips. " + NEGATIVE_LOSS_NOTE))
-    t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .csv) or folders of clips")
+    t.add_argument("data", nargs="+", help="clips (.npy .npz .bvh .c3d .csv) or folders of clips")
     t.add_argument("--out", help="checkpoint to write (default: <first clip>.pt in this folder)")
     budget = t.add_mutually_exclusive_group()
     add_knob(budget, TRAINING["minutes"], default=None)
@@ -44,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--look-back", type=int, help="frames that prime generation by default (default: about a second)")
     t.add_argument("--layout", default="auto", help="array layout of .npy/.npz/.csv input")
     t.add_argument("--fps", type=float, help="frame rate when the file does not say")
+    add_proportions_flag(t)
     t.add_argument("--resume", help="continue training from this checkpoint")
     t.add_argument("--force", action="store_true", help="replace an existing --out file")
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights, crops and noise")
@@ -53,26 +53,54 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
     add_generation_args(g)
-    g.add_argument("--out", help="take.npy | .npz | .csv | .json | .mp4 | .gif (default: take.npy, numbered if taken)")
+    g.add_argument("--out", help="take.npy | .npz | .csv | .json | .bvh | .glb | .mp4 | .gif "
+                                 "(default: take.npy, numbered if taken)")
     g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
     g.add_argument("--force", action="store_true", help="replace an existing --out file")
     g.add_argument("--json", action="store_true", help="end with one JSON line of results")
     g.set_defaults(func=cmd_generate)
 
 
-def add_generation_args(g: argparse.ArgumentParser) -> None:
-    """What every command that dances takes: the model, the seed moment and the generation knobs."""
+def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) -> None:
+    """What every command that dances takes: the model, the seed moment and the generation knobs
+    (``choreo generate``, ``choreo stream``; ``take_length=False`` leaves out --frames and --variations
+    for a stream, which runs until stopped)."""
     g.add_argument("model", help="checkpoint written by choreo train")
-    g.add_argument("--frames", type=int, default=900, help="frames to generate")
+    if take_length:
+        g.add_argument("--frames", type=int, default=900, help="frames to generate")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
     g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
                                                 "(default: the model's, about a second)")
     for name in ("temperature", "sigma_temperature", "variations", "rng"):
-        add_knob(g, GENERATION[name])
+        if take_length or name != "variations":
+            add_knob(g, GENERATION[name])
     knob = GENERATION["mixture"]
     g.add_argument("--mixture", default=knob.default, help=knob.tip + " (auto | argmax | a component index)")
     g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
     g.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+
+
+def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[DanceGenerator, Motion]:
+    """The generator ``add_generation_args``' flags ask for, and the clip it continues."""
+    from engine.core.device import resolve_device
+
+    model = DanceModel.load(args.model, device=resolve_device(args.device))
+    seed: Motion | None = model.seed
+    seed_frame = None
+    if args.seed_from:
+        seed_path, seed_frame = parse_seed_from(args.seed_from)
+        seed = load_motion(seed_path)
+        if seed.n_joints != model.config.n_joints:
+            raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {model.config.n_joints}",
+                              seed_path)
+    assert seed is not None
+    look_back = args.look_back or model.config.default_look_back
+    mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
+    gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
+                         temperature=args.temperature, sigma_temperature=args.sigma_temperature,
+                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid)
+    torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
+    return gen, seed
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -83,7 +111,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, out: Path, team: Team) -> int:
     """Train on the corpus ``args.data``: alone, or as one process of a team (only rank 0 reports)."""
-    corpus = Corpus.index(args.data, layout=args.layout, fps=args.fps, team=team)
+    corpus = Corpus.index(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions, team=team)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
     config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,
@@ -120,30 +148,15 @@ def parse_seed_from(spec: str) -> tuple[str, int | None]:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from engine.core.device import resolve_device
     from engine.dance.export import export_motion
 
     if args.frames < 1:
         raise ChoreoError(f"--frames must be at least 1, got {args.frames}")
-    model = DanceModel.load(args.model, device=resolve_device(args.device))
-    seed: Motion | None = model.seed
-    seed_frame = None
-    if args.seed_from:
-        seed_path, seed_frame = parse_seed_from(args.seed_from)
-        seed = load_motion(seed_path)
-        if seed.n_joints != model.config.n_joints:
-            raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {model.config.n_joints}",
-                              seed_path)
-    assert seed is not None
-    look_back = args.look_back or model.config.default_look_back
-    mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     out = Path(args.out) if args.out else next_free_path("take", ".npy")
     if out.exists() and not args.force:
         raise ChoreoError("already exists (use --force to replace it)", out)
-    gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
-                         temperature=args.temperature, sigma_temperature=args.sigma_temperature,
-                         mixture=mixture, rng=args.rng, variations=args.variations, rigid=not args.no_rigid)
-    torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
+    gen, seed = generator_from_args(args, args.variations)
+    model = gen.model
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
     try:
@@ -152,9 +165,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         close()
     seconds = time.perf_counter() - t0
     takes = [frames] if args.variations == 1 else list(frames)
-    up = motion_up_axis(seed)  # a take stands the way its source stands (guessing on a take can flip it)
-    motions = [Motion(t, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                      source=f"generated from {args.model}", layout=seed.layout, up_axis=up) for t in takes]
+    motions = [seed.like(t, source=f"generated from {args.model}") for t in takes]
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from engine.dance.axes import motion_up_axis
-from engine.dance.motion import LAYOUTS, Motion, load_motion
+from engine.dance.motion import LAYOUTS, PROPORTIONS, Motion, load_motion
 from engine.dance.skeleton import frame_speeds, motion_skeleton
 
 AXES = "xyz"
@@ -36,15 +36,18 @@ def motion_info(motion: Motion) -> dict:
         "extent_min": [float(v) for v in flat.min(0)],
         "extent_max": [float(v) for v in flat.max(0)],
         "up_axis": up,
+        "axis_scale": [float(v) for v in motion.axis_scale],
+        "scale_note": motion.scale_note,
         "body_height": height,
         "mean_speed_per_frame": speed,
         "mean_speed_per_s": speed * motion.fps,
+        "notes": list(motion.notes),
     }
 
 
 def cmd_info(args: argparse.Namespace) -> int:
     """Print the summary of ``args.file`` (one JSON line with ``--json``)."""
-    motion = load_motion(args.file, layout=args.layout, fps=args.fps)
+    motion = load_motion(args.file, layout=args.layout, fps=args.fps, proportions=args.proportions)
     info = motion_info(motion)
     if args.json:
         print(json.dumps(info))
@@ -61,20 +64,30 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"bones     {info['bones']} ({info['bones_from']})",
         "extent    " + "  ".join(f"{a}: {lo[i]:.3g} .. {hi[i]:.3g}" for i, a in enumerate(AXES)),
         f"up axis   {info['up_axis']} (guess; body height about {info['body_height']:.3g} units)",
+        f"scale     {info['scale_note'] or 'as stored (axis scale 1, 1, 1)'}",
         f"speed     {info['mean_speed_per_frame']:.4g} units/frame ({info['mean_speed_per_s']:.4g} units/s)",
     ]
+    lines += [f"note      {n}" for n in info["notes"]]
     print("\n".join(lines))
     return 0
+
+
+def add_proportions_flag(p: argparse.ArgumentParser) -> None:
+    """``--proportions auto|file``: restore per-axis-normalised clips (auto) or keep the stored values."""
+    p.add_argument("--proportions", choices=PROPORTIONS, default="auto",
+                   help="auto: a clip stored with every axis scaled to the same range gets its body's proportions "
+                        "back (exports stay in the file's units); file: use the values as stored")
 
 
 def add_info_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``choreo info FILE [--layout ...] [--fps F] [--json]`` on ``sub``."""
     p = sub.add_parser("info", help="frames, joints, fps, layout, bones of a motion file",
-                       description="Show what a motion file (.npy, .npz, .bvh, .csv) holds.")
+                       description="Show what a motion file (.npy, .npz, .bvh, .c3d, .csv) holds.")
     p.add_argument("file", help="motion file")
     p.add_argument("--layout", choices=LAYOUTS, default="auto",
                    help="how a .npy/.npz array is stored (default: detect)")
     p.add_argument("--fps", type=float, default=None, help="frames per second (overrides the file)")
+    add_proportions_flag(p)
     p.add_argument("--json", action="store_true", help="print one JSON line instead")
     p.set_defaults(func=cmd_info)
     return p

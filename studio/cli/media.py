@@ -10,7 +10,6 @@ from pathlib import Path
 
 from engine.core.errors import ChoreoError
 from engine.core.fileio import next_free_path
-from engine.dance.axes import motion_up_axis
 from engine.dance.export import export_formats, export_motion
 from engine.dance.motion import load_motion
 
@@ -22,11 +21,14 @@ DEMO_FRAMES = 600
 def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="convert a clip or take to another format",
                        description=f"Formats: {' '.join(export_formats())}")
-    e.add_argument("input", help="clip or take (.npy .npz .bvh .csv)")
+    e.add_argument("input", help="clip or take (.npy .npz .bvh .c3d .csv)")
     e.add_argument("--out", required=True, help="output file; the suffix picks the format")
     e.add_argument("--layout", help="frames-first | joints-first for .npy output (default: the input's)")
     e.add_argument("--in-layout", default="auto", help="layout of the input array (default: detect)")
     e.add_argument("--fps", type=float, help="frame rate of the input when the file does not say")
+    e.add_argument("--skeleton", metavar="SOURCE.bvh",
+                   help=".bvh/.glb output: write onto this BVH's hierarchy (default: the input's own, or one "
+                        "built from its bones)")
     e.add_argument("--force", action="store_true", help="replace an existing output file")
     e.set_defaults(func=cmd_export)
 
@@ -44,7 +46,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     progress, close = count_bar(motion.n_frames, f"writing {Path(args.out).name}",
                                 enabled=Path(args.out).suffix.lower() in (".mp4", ".gif"))
     try:
-        path = export_motion(motion, args.out, layout=args.layout, overwrite=args.force, progress=progress)
+        path = export_motion(motion, args.out, layout=args.layout, overwrite=args.force, progress=progress,
+                             skeleton=args.skeleton)
     finally:
         close()
     print(f"wrote {path} ({motion.n_frames} frames, {motion.n_joints} joints, {motion.fps:g} fps)",
@@ -56,7 +59,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from engine.core.assets import asset_path
     from engine.dance.generation import DanceGenerator
     from engine.dance.model import DanceModel
-    from engine.dance.motion import Motion
 
     out = Path(args.out) if args.out else next_free_path("demo", ".mp4")
     if out.exists() and not args.force:
@@ -67,8 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     assert seed is not None
     gen = DanceGenerator(model, rng=args.rng, seed_frame=min(seed.n_frames, 4 * model.config.default_look_back))
     frames = gen.generate(args.frames)
-    take = Motion(frames, fps=seed.fps, joint_names=seed.joint_names, bones=seed.bones,
-                  source="demo take", layout=seed.layout, up_axis=motion_up_axis(seed))
+    take = seed.like(frames, source="demo take")
     progress, close = count_bar(args.frames, f"writing {out.name}")
     try:
         path = export_motion(take, out, overwrite=args.force, progress=progress)

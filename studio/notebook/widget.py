@@ -17,17 +17,16 @@ from engine.core.errors import ChoreoError
 from engine.core.training import NEGATIVE_LOSS_NOTE, TrainConfig, TrainResult
 from engine.dance.knobs import GENERATION, TRAINING, mixture_choices
 from engine.dance.model import DanceConfig
-from engine.dance.render import FigureRenderer
 from engine.session import LossHistory, Session, TakeFrames, TrainingProgress
 from engine.session.worker import WorkerError
 
-from .images import blank_png, loss_plot_png, png_bytes
+from .images import loss_plot_png
 from .knobs import STYLE, knob_widget
+from .stage import NotebookStage
 
 log = logging.getLogger(__name__)
 
 VIEW_SIZE = (480, 360)  # pixels of the 3D view
-STREAM_REFRAME_S = 0.25  # while frames stream in, re-frame the take at most this often
 LOSS_REDRAW_S = 0.5  # redraw the loss plot at most this often while training
 _LEVEL_COLOURS = {"info": "#3a6ea5", "error": "#b3261e", "ok": "#2e7d32"}
 
@@ -56,11 +55,6 @@ class StudioWidget(W.VBox):
         self.messages: list[tuple[str, str]] = []  # (level, text), newest last
         self._syncing = False
         self._closed = False
-        self._clip_r: FigureRenderer | None = None
-        self._take_r: FigureRenderer | None = None
-        self._take_r_key: tuple[int, int] | None = None  # (take id, frames) the take renderer shows
-        self._take_r_time = 0.0
-        self._take_frame = 0
         self._loss_time = 0.0
         self._build(train_minutes)
         super().__init__(children=self._layout())
@@ -95,16 +89,7 @@ class StudioWidget(W.VBox):
         self.takes.observe(self._on_take_chosen, "value")
         self.model_label = W.HTML()
 
-        w, h = self.view_size
-        self.view = W.Image(format="png", width=w, height=h, value=blank_png(self.view_size, "load a motion"))
-        self.play = W.Play(min=0, max=0, step=1, interval=33, description="play", show_repeat=True)
-        self.frame = W.IntSlider(min=0, max=0, description="frame", continuous_update=True,
-                                 layout=W.Layout(width=f"{max(200, w - 120)}px"))
-        self.play_link = W.jslink((self.play, "value"), (self.frame, "value"))
-        self.frame.observe(self._on_frame_slider, "value")
-        self.show = W.ToggleButtons(options=["clip", "take"], value="clip", style={"button_width": "60px"})
-        self.show.observe(lambda _: self._retarget_timeline(), "value")
-        self.readout = W.HTML()
+        self.stage = NotebookStage(self.session, self.view_size, self._push)
 
         budget = TRAINING["minutes"]
         self.minutes = W.BoundedFloatText(value=train_minutes, min=0.0, max=budget.hi, step=0.5,
@@ -137,7 +122,7 @@ class StudioWidget(W.VBox):
         self.message = W.HTML()
 
     def _layout(self) -> list[W.Widget]:
-        stage = W.VBox([self.view, W.HBox([self.play, self.frame]), W.HBox([self.show, self.readout])])
+        stage = self.stage.box
         knobs = W.VBox([self.model_label, *(self._knobs[k] for k in self._knobs if k not in
                         ("continue_from_playhead", "live")), self.duration_frames,
                         self.continue_from_playhead, self.live,
@@ -200,7 +185,7 @@ class StudioWidget(W.VBox):
         if not self._closed:
             self._closed = True
             self.session.events.all.disconnect(self._on_event, missing_ok=True)
-            for w in self._all_widgets():
+            for w in [*self._all_widgets(), *self.stage.widgets()]:
                 w.close()
         super().close()
 
@@ -235,7 +220,7 @@ class StudioWidget(W.VBox):
             if name in self._knobs:
                 self._pull(name)
             else:
-                self._retarget_timeline()
+                self.stage.retarget()
 
     def _pull(self, name: str) -> None:
         """Session → widget, without echoing back."""
@@ -275,7 +260,7 @@ class StudioWidget(W.VBox):
             if name in self._knobs:
                 self._pull(name)
                 if name == "continue_from_playhead":
-                    self._update_readout()
+                    self.stage.update_readout()
             else:
                 handler = getattr(self, f"_on_{name}", None)
                 if handler is not None:
@@ -300,16 +285,11 @@ class StudioWidget(W.VBox):
         self._show_frames()
 
     def _on_motion(self, motion: Any) -> None:
-        self._clip_r = None if motion is None else FigureRenderer(motion, size=self.view_size)
         self._show_frames()
-        self._retarget_timeline()
+        self.stage.on_motion(motion)
 
     def _on_playhead(self, playhead: int) -> None:
-        if self.show.value == "clip":
-            self._set_frame(playhead)
-            self._redraw()
-        elif self.continue_from_playhead.value:
-            self._update_readout()
+        self.stage.on_playhead(playhead)
 
     def _on_takes(self, takes: tuple) -> None:
         options = [(f"{i + 1}: {t.params.frames} frames × {t.params.variations}"
@@ -328,31 +308,20 @@ class StudioWidget(W.VBox):
             self.takes.value = index if 0 <= index < len(self.takes.options) else None
         finally:
             self._syncing = False
-        self._take_r, self._take_r_key, self._take_frame = None, None, 0
-        if index >= 0:
-            if self.show.value != "take":
-                self.show.value = "take"  # retargets the timeline
-            else:
-                self._retarget_timeline()
+        self.stage.on_current_take(index)
 
     def _on_take_chosen(self, change: dict) -> None:
         if not self._syncing and change["new"] is not None:
             self._call(self.session.select_take, change["new"])
 
     def _on_take_frames(self, chunk: TakeFrames) -> None:
-        if chunk.index != self.session.current_take or self.show.value != "take":
-            return
-        ready = chunk.start + chunk.frames.shape[1]
-        self._set_range(ready)
-        if not getattr(self.play, "playing", False):  # follow the newest frame unless the user is playing it back
-            self._set_frame(ready - 1)
-        self._redraw()
+        self.stage.on_take_frames(chunk)
 
     def _on_generation_status(self, status: str) -> None:
         self.generate_button.disabled = False
         self.stop_button.disabled = status != "generating"
-        if status == "idle" and self.show.value == "take":
-            self._retarget_timeline()
+        if status == "idle":
+            self.stage.on_generation_done()
 
     def _on_training_status(self, status: str) -> None:
         self.train_button.disabled = self.resume_button.disabled = status != "idle"
@@ -381,97 +350,6 @@ class StudioWidget(W.VBox):
 
     def _on_error(self, err: WorkerError) -> None:
         self.show_message(f"{err.job}: {err.message}", "error")
-
-    # -- timeline and drawing ---------------------------------------------------------------
-
-    def _current_take(self) -> Any:
-        takes, i = self.session.takes, self.session.current_take
-        return takes[i] if 0 <= i < len(takes) else None
-
-    def _set_range(self, n_frames: int) -> None:
-        top = max(0, n_frames - 1)
-        if self.frame.max != top or self.play.max != top:
-            self._syncing = True
-            try:
-                self.frame.max = self.play.max = top
-            finally:
-                self._syncing = False
-
-    def _set_frame(self, value: int) -> None:
-        self._syncing = True
-        try:
-            self.frame.value = self.play.value = int(min(max(value, 0), self.frame.max))
-        finally:
-            self._syncing = False
-        if self.show.value == "take":
-            self._take_frame = self.frame.value
-
-    def _retarget_timeline(self) -> None:
-        """Point the play/scrub control at the clip (session playhead) or at the current take."""
-        if self.show.value == "clip":
-            m = self.session.motion
-            self._set_range(m.n_frames if m is not None else 1)
-            self.play.interval = int(1000 / (m.fps if m is not None else 30.0))
-            self._set_frame(self.session.playhead)
-        else:
-            take = self._current_take()
-            self._set_range(take.frames_ready if take is not None else 1)
-            self._set_frame(self._take_frame)
-        self._redraw()
-
-    def _on_frame_slider(self, change: dict) -> None:
-        if self._syncing:
-            return
-        if self.show.value == "clip":
-            self._push("playhead", change["new"])
-        else:
-            self._take_frame = int(change["new"])
-            self._redraw()
-
-    def _take_renderer(self, take: Any, index: int) -> FigureRenderer | None:
-        n = take.frames_ready
-        if n == 0:
-            return None
-        key = (take.id, n)
-        stale = self._take_r_key is None or self._take_r_key[0] != take.id
-        due = time.monotonic() - self._take_r_time >= STREAM_REFRAME_S or take.status != "generating"
-        if self._take_r is None or stale or (key != self._take_r_key and due):
-            motions = [self.session.take_motion(index, v) for v in range(take.positions.shape[0])]
-            self._take_r = FigureRenderer(motions, size=self.view_size)  # takes carry their source's up axis
-            self._take_r_key, self._take_r_time = key, time.monotonic()
-        return self._take_r
-
-    def _redraw(self) -> None:
-        """Draw the frame under the playhead (clip) or the scrubbed frame of the current take."""
-        if self.show.value == "clip":
-            r, i = self._clip_r, self.session.playhead
-            empty = "load a motion: session.load(path) or session.load_demo()"
-        else:
-            take = self._current_take()
-            r = self._take_renderer(take, self.session.current_take) if take is not None else None
-            i = self._take_frame
-            empty = "no take yet: press Generate" if take is None else "generating ..."
-        self.view.value = png_bytes(r.render(i)) if r is not None else blank_png(self.view_size, empty)
-        self._update_readout()
-
-    def _update_readout(self) -> None:
-        if self.show.value == "clip":
-            m = self.session.motion
-            if m is None:
-                self.readout.value = ""
-                return
-            i = self.session.playhead
-            note = " · generation continues from here" if self.continue_from_playhead.value else ""
-            self.readout.value = f"clip frame {i + 1}/{m.n_frames} · {i / m.fps:.2f} s{note}"
-        else:
-            take = self._current_take()
-            if take is None:
-                self.readout.value = "no take"
-                return
-            v = take.positions.shape[0]
-            self.readout.value = (f"take {self.session.current_take + 1} · frame {self._take_frame + 1}/"
-                                  f"{take.frames_ready} of {take.params.frames} · {v} variation(s) · "
-                                  f"{take.status}")
 
     def _draw_loss(self, force: bool = False) -> None:
         now = time.monotonic()

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from engine.dance.export import DATA_FORMATS
 from engine.dance.motion import LOADABLE, detect_layout
 
 MODEL_SUFFIXES = (".pt",)
@@ -39,8 +40,10 @@ EXPORT_FORMATS = {
     "CSV table": ".csv",
     "NumPy archive with names, bones, fps (.npz)": ".npz",
     "JSON for web viewers": ".json",
+    "BVH with joint rotations (Blender, Maya, MotionBuilder)": ".bvh",
+    "glTF binary, animated skeleton (three.js, Blender, Unity)": ".glb",
 }
-DATA_SUFFIXES = (".npy", ".npz", ".csv", ".json")
+DATA_SUFFIXES = DATA_FORMATS  # written one file per variation
 
 
 def open_filter() -> str:

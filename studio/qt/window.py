@@ -24,6 +24,7 @@ from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
 from .devices import add_device_menu
+from .osc import OscStreamToggle
 from .sketch import SketchTab
 from .stage import StageView
 from .timeline import Timeline
@@ -72,13 +73,16 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(split, "Dance")
         self.tabs.addTab(self.sketch, "Sketch")
         self.setCentralWidget(self.tabs)
+        self.osc = OscStreamToggle(self, self.session, self._take_start)
         self._build_status()
         self._build_menus()
 
         for w in (self.controls, self.training, self.sketch):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch):
+        for w in (self.training, self.sketch, self.osc):
             w.message.connect(self.show_message)
+        self.osc.error.connect(self.show_error)
+        self.timeline.position_changed.connect(self.osc.send_frame)
         self.stage.open_requested.connect(self.open_dialog)
         self.stage.demo_requested.connect(self.load_demo)
         self.timeline.position_changed.connect(self.stage.show_frame)
@@ -130,7 +134,8 @@ class MainWindow(QMainWindow):
         self._action(m, "Load &model…", self.training.load_dialog, None, "Load a dance model checkpoint")
         self._action(m, "&Save model…", self.training.save_dialog, "Ctrl+S", "Save the current model")
         m.addSeparator()
-        self._action(m, "&Export…", self.export_dialog, "Ctrl+E", "Export the take or the clip (MP4, GIF, NPY, CSV)")
+        self._action(m, "&Export…", self.export_dialog, "Ctrl+E",
+                     "Export the take or the clip (MP4, GIF, BVH, glTF, NPY, CSV)")
         self._action(m, "Screens&hot…", self.screenshot_dialog, "Ctrl+Shift+S", "Save a PNG of the window")
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -147,6 +152,8 @@ class MainWindow(QMainWindow):
         self._action(g, "&Generate", self.controls.generate, "Ctrl+G")
         self._action(g, "&Train", lambda: self.training.start(False), "Ctrl+T")
         self._action(g, "&Cancel training", self.session.cancel_training)
+        g.addSeparator()
+        g.addAction(self.osc.action)
         self.device_menu = add_device_menu(self, self.session, self.bridge)
         self._keys = {Qt.Key.Key_Space: self.timeline.toggle, Qt.Key.Key_Left: lambda: self.timeline.step(-1),
                       Qt.Key.Key_Right: lambda: self.timeline.step(1), Qt.Key.Key_Home: self.timeline.home,
@@ -466,6 +473,7 @@ class MainWindow(QMainWindow):
             e.ignore()
             return
         self.timeline.pause()
+        self.osc.stop()
         self.sketch.close()
         for j in self._jobs:
             j.wait(60)

@@ -9,7 +9,7 @@ import pytest
 
 from engine import ChoreoError, DanceConfig, TrainConfig, train
 from engine.core.distributed import Team
-from engine.dance import motion as motion_module
+from engine.dance import readers
 from engine.dance.corpus import Corpus, LazyClips, train_corpus
 from engine.dance.motion import load_motion, load_motions
 from engine.dance.representation import MotionCodec
@@ -77,7 +77,7 @@ def test_codec_is_one_pass_over_every_clip(corpus_dir):
 
 
 def test_clips_are_loaded_when_asked_for_and_npy_is_memory_mapped(corpus_dir, monkeypatch):
-    monkeypatch.setattr(motion_module, "_MMAP_BYTES", 0)  # every .npy counts as large
+    monkeypatch.setattr(readers, "_MMAP_BYTES", 0)  # every .npy counts as large
     corpus = Corpus.index(corpus_dir)
     assert corpus._held[0] == 4  # the index let every clip go but the last it read
     clips = LazyClips(corpus, corpus.pieces(30.0))

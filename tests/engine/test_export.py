@@ -66,7 +66,7 @@ def test_render_marker_cloud_and_other_up_axes() -> None:
 
 
 def test_formats_listed() -> None:
-    assert set(export_formats()) == {".npy", ".npz", ".csv", ".json", ".mp4", ".gif"}
+    assert set(export_formats()) == {".npy", ".npz", ".csv", ".json", ".bvh", ".glb", ".mp4", ".gif"}
 
 
 def test_npy_keeps_layout_and_values(tmp_path, clip: Motion) -> None:

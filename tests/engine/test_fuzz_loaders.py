@@ -359,6 +359,27 @@ def test_bvh_frames_header_claiming_billions_is_cheap(tmp_path: Path) -> None:
     assert isinstance(result, ChoreoError) and "Frames" in str(result)
 
 
+# --------------------------------------------------------------------------- .c3d
+
+@pytest.fixture(scope="module")
+def c3d_raw(tmp_path_factory, c3d_file) -> list[bytes]:
+    """Small valid C3D files: float and integer point data, with and without invalid samples."""
+    d = tmp_path_factory.mktemp("c3d")
+    pts = np.concatenate([clip_array(0, frames=10, joints=3) * 1000, np.ones((10, 3, 1))], axis=-1)
+    pts[4:6, 1, 3] = -1
+    return [c3d_file(d / "float.c3d", pts).read_bytes(),
+            c3d_file(d / "int.c3d", pts, scale=0.5, units="mm", y_screen=None).read_bytes()]
+
+
+@FUZZ
+@given(data=st.data(), which=st.integers(0, 1))
+def test_c3d_mutated_files(c3d_raw: list[bytes], data: st.DataObject, which: int) -> None:
+    """Truncated / bit-flipped / spliced C3D files: a valid clip or ChoreoError, little memory."""
+    with scratch("take.c3d") as p:
+        p.write_bytes(data.draw(mutated(c3d_raw[which])))
+        check_motion(outcome(load_motion, p), p)
+
+
 # --------------------------------------------------------------------------- .csv
 
 CELLS = st.sampled_from(["0", "1.5", "-2e3", "nan", "inf", "", "x", '"3"', "1_0", " 4 ", "1e999", "0x1", "é"])

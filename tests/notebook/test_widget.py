@@ -44,10 +44,10 @@ def test_sliders_write_through_the_session(widget, session):
     assert (p.temperature, p.sigma_temperature, p.look_back, p.rng, p.frames, p.variations, p.mixture) == (
         0.55, 0.3, 12, 7, 120, 3, "argmax")
     assert session.continue_from_playhead is True
-    assert widget.show.value == "clip"
-    widget.frame.value = 42  # the scrub slider is the session's playhead in clip view
+    assert widget.stage.show.value == "clip"
+    widget.stage.frame.value = 42  # the scrub slider is the session's playhead in clip view
     assert session.playhead == 42
-    assert "clip frame 43/300" in widget.readout.value
+    assert "clip frame 43/300" in widget.stage.readout.value
 
 
 def test_session_changes_update_the_widget(widget, session, tiny_dance):
@@ -59,7 +59,7 @@ def test_session_changes_update_the_widget(widget, session, tiny_dance):
     assert widget.duration.value == pytest.approx(300.0) and "length 9000 frames" in widget.duration_frames.value
     session.temperature = 0  # always the likeliest: shown at the slider's floor, kept exactly in the session
     assert session.temperature == 0 and widget.temperature.value == pytest.approx(0.05)
-    assert widget.frame.value == 77 and widget.play.value == 77
+    assert widget.stage.frame.value == 77 and widget.stage.play.value == 77
     before = [v for _, v in widget.mixture.options]
     session.load_model(tiny_dance[0])
     assert [v for _, v in widget.mixture.options] == [*before, 0, 1, 2]
@@ -112,22 +112,22 @@ def test_generate_streams_frames_into_the_view_and_exports(widget, session, tmp_
     widget.duration.value = 40 / 30  # seconds: 40 frames of the 30 fps clip
     widget.variations.value = 2
     widget.generate_button.click()
-    until(widget, lambda: session.generation_status == "idle" and widget.frame.max == 39)
-    assert widget.show.value == "take" and widget.takes.value == 0
-    assert "frame 40/40" in widget.readout.value and "2 variation(s)" in widget.readout.value
-    first = widget.view.value
-    widget.frame.value = 3
-    assert widget.view.value != first and "frame 4/40" in widget.readout.value
+    until(widget, lambda: session.generation_status == "idle" and widget.stage.frame.max == 39)
+    assert widget.stage.show.value == "take" and widget.takes.value == 0
+    assert "frame 40/40" in widget.stage.readout.value and "2 variation(s)" in widget.stage.readout.value
+    first = widget.stage.view.value
+    widget.stage.frame.value = 3
+    assert widget.stage.view.value != first and "frame 4/40" in widget.stage.readout.value
     assert widget.export("take.npy") == [tmp_path / "take_v0.npy", tmp_path / "take_v1.npy"]
-    widget.show.value = "clip"
-    assert widget.frame.max == session.motion.n_frames - 1
+    widget.stage.show.value = "clip"
+    assert widget.stage.frame.max == session.motion.n_frames - 1
 
 
 def test_play_control_is_linked_to_the_scrub_slider(widget):
-    link = widget.play_link  # a front-end link: playback stays smooth without a kernel round trip per frame
+    link = widget.stage.play_link  # a front-end link: playback stays smooth without a kernel round trip per frame
     assert type(link).__name__ == "Link"
-    assert link.source == (widget.play, "value") and link.target == (widget.frame, "value")
-    assert widget.play.max == widget.frame.max == 299
+    assert link.source == (widget.stage.play, "value") and link.target == (widget.stage.frame, "value")
+    assert widget.stage.play.max == widget.stage.frame.max == 299
 
 
 def test_importing_the_notebook_front_end_imports_no_qt():
