@@ -26,6 +26,8 @@ PY=${PYTHON:-python3}
 # The CPU build of torch first, pinned, so pip never fetches a multi-GB CUDA build as a dependency.
 .venv/bin/python -m pip show torch >/dev/null 2>&1 || .venv/bin/python -m pip install -q torch==2.13.0 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q -e ".[test]" 2>&1 | grep -v "^WARNING: Location" || true
+# librosa compiles its numba kernels on first use (about a minute, once: cached beside the package); do it here
+.venv/bin/python -c "from engine.dance.drums import drum_loop; from engine.dance.music import analyse; analyse(*drum_loop(120, 4.0)[:2])" >/dev/null 2>&1 || true
 # The glTF validator and three.js that the export tests run, from the committed lockfile, into tests/js.
 if command -v npm >/dev/null && { [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; }; then
   npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null && touch tests/js/node_modules

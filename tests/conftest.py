@@ -79,6 +79,16 @@ def tiny_dance(tmp_path_factory):
     return out, motion
 
 
+@pytest.fixture(scope="session")
+def drum_song(tmp_path_factory):
+    """A 6 s drum loop at 120 BPM (.flac): the path (its beats are known: ``engine.dance.drums``)."""
+    from engine.dance.drums import write_drum_loop
+
+    path = tmp_path_factory.mktemp("song") / "loop.flac"
+    write_drum_loop(path, 120, 6.0)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left_behind():
     """Fail a test that leaves a thread running."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,26 +35,45 @@ def check_checkpoint_out(path: str | Path, overwrite: bool, resume: str | Path |
     return path
 
 
+def _create_beside(path: Path) -> Path:
+    """Create a new empty temporary file in ``path``'s folder, as a plain ``open(path, "w")`` would.
+
+    ``tempfile.mkstemp`` creates files with mode 0600 whatever the umask, and the rename kept that
+    mode: exported videos could not be read by anyone else. Creating with 0666 lets the umask decide,
+    like any other file the user makes (a file replaced in place keeps its own mode, see below).
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    for _ in range(100):
+        tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp{path.suffix}"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     If the body raises (disk full, encoder crash, Ctrl-C) the temporary file
-    is removed and any existing file at ``path`` is left untouched.
+    is removed and any existing file at ``path`` is left untouched. The new file gets the
+    permissions a normally written file gets: the umask's for a new file, the old file's
+    own when one is replaced.
     """
     path = check_writable(path, overwrite)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent or ".")
+        tmp_path = _create_beside(path)
     except OSError as err:
         raise ChoreoError(f"could not write: {err.strerror or err}", path) from err
-    os.close(fd)
-    tmp_path = Path(tmp)
     try:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
-        # mkstemp makes the file 0600; a written export gets the mode any new file would have
-        os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp_path, stat.S_IMODE(os.stat(path).st_mode))  # replacing: keep the file's mode
         os.replace(tmp_path, path)
     except OSError as err:
         tmp_path.unlink(missing_ok=True)
@@ -61,20 +81,6 @@ def atomic_path(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system allows (Linux /proc)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)  # elsewhere: read by setting, then put back at once
-    os.umask(mask)
-    return mask
 
 
 def next_free_path(stem: str, suffix: str) -> Path:

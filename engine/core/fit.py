@@ -288,7 +288,7 @@ def fit(
         fps = run.frames_run / max(now - run.t0, 1e-9)
         if now - run.last_emit > 0.25 or run.step == 1:
             run.last_emit = now
-            eta = (now - run.t0) * (1 - fraction) / fraction if fraction > 0 else None
+            eta = budget.eta(run.step, run.seconds())  # measured now: `fraction` predates this step
             emit(TrainEvent("progress", step=run.step, total_steps=budget.steps, fraction=fraction,
                             train_loss=run.train_ema, val_loss=run.val_loss, lr=lr, frames_per_s=fps,
                             elapsed_s=now - run.t0, eta_s=eta))

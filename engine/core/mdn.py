@@ -34,6 +34,7 @@ class DiagGaussianMixture:
     logits: Tensor  # (..., K) unnormalised mixture weights
     mu: Tensor  # (..., K, D)
     log_sigma: Tensor  # (..., K, D)
+    anchor: Tensor | None = None  # (..., A) a model's extra point prediction beside the mixture (dance: the next pose)
 
     @property
     def n_components(self) -> int:
@@ -187,7 +188,11 @@ class DiagMixtureSampler:
             idx = np.minimum((cdf < rng.random(len(h))[:, None] * cdf[:, -1:]).sum(-1), self.k - 1)
         else:
             raise ValueError(f"mixture must be 'auto', 'argmax' or a component index, got {mixture!r}")
-        out = np.stack([self.w_comp[i] @ x + self.b_comp[i] for i, x in zip(idx, h, strict=True)])
+        if len(h) == 1:  # one take: no list, no stack (the common case, once per frame)
+            i = int(idx[0])
+            out = (self.w_comp[i] @ h[0] + self.b_comp[i])[None]
+        else:
+            out = np.stack([self.w_comp[i] @ x + self.b_comp[i] for i, x in zip(idx, h, strict=True)])
         mu = out[:, : self.dim].astype(np.float64)
         if sigma_temperature <= 0:
             return mu

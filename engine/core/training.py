@@ -159,6 +159,16 @@ class Budget:
             parts.append(step / self.steps)
         return min(1.0, max(parts)) if parts else 0.0
 
+    def eta(self, step: int, elapsed: float) -> float | None:
+        """Seconds left, measured now: the time budget's remainder, or the steps left at the pace so far
+        (the sooner of the two when both are set; None when unknown)."""
+        left = []
+        if self.seconds:
+            left.append(max(0.0, self.seconds - elapsed))
+        if self.steps and step > 0:
+            left.append(max(0, self.steps - step) * elapsed / step)
+        return min(left) if left else None
+
 
 def lr_at(config: TrainConfig, step: int, fraction: float) -> float:
     warm = min(1.0, (step + 1) / max(1, config.warmup_steps))

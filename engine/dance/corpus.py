@@ -37,7 +37,7 @@ from ..core.training import TrainConfig, TrainEvent, TrainResult
 from .model import DanceConfig
 from .motion import Motion, load_motion, motion_files
 from .representation import MotionCodec
-from .task import DanceTask, fitted_config, frame_step_for, new_dance_model, resumed_setup
+from .task import DanceTask, fitted_codec, fitted_config, frame_step_for, new_dance_model, resumed_setup
 
 _UNNAMED = re.compile(r"joint\d+$")  # the names load_motion gives joints of a bare array
 MIN_PART = 32  # frames at the network's rate: a clip is never cut into shorter parts
@@ -159,10 +159,12 @@ class Corpus:
                 mine.append(p)
         return sorted(mine)
 
-    def codec(self, model_fps: float, team: Team) -> MotionCodec:
-        """Normalisation statistics of the whole corpus: one streaming pass on rank 0, shared with the team."""
+    def codec(self, model_fps: float, team: Team,
+              fit: Callable[[Sequence[np.ndarray]], MotionCodec] = MotionCodec.fit) -> MotionCodec:
+        """Normalisation statistics of the whole corpus (``fit`` over every piece): one streaming pass on
+        rank 0, shared with the team."""
         def stream() -> dict[str, Any]:
-            return _as_json(MotionCodec.fit(LazyClips(self, self.pieces(model_fps))).state_dict())
+            return _as_json(fit(LazyClips(self, self.pieces(model_fps))).state_dict())
 
         state = team.on_main(stream)
         return MotionCodec.from_state_dict(_from_json(state))
@@ -237,8 +239,10 @@ def train_corpus(
         model_config, codec = resumed_setup(resume, corpus.n_joints)
     else:
         model_config = fitted_config(model_config, first)
-        codec = corpus.codec(model_config.model_fps, team)
-    model = new_dance_model(model_config, codec, first, config.rng)
+        codec = corpus.codec(model_config.model_fps, team, lambda clips: fitted_codec(clips, first, model_config))
+    # the pose guard's bank travels in the checkpoint, so only rank 0 builds it (from the whole corpus)
+    everything = LazyClips(corpus, corpus.pieces(model_config.model_fps)) if team.is_main else None
+    model = new_dance_model(model_config, codec, first, config.rng, everything)
     clips = LazyClips(corpus, corpus.shard(model_config.model_fps, team))
     task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     return fit(task, config, out, model_config=asdict(model_config), on_event=on_event, cancel=cancel,

@@ -30,15 +30,22 @@ Formats:
   stick-figure mesh, Y up. Opens in Blender, three.js, Unity, TouchDesigner.
 - ``.mp4``  H.264, yuv420p, at the motion's fps (or ``fps=``), one video frame
   per motion frame, even frame size.
-- ``.gif``  one GIF frame per motion frame. GIF delays are whole hundredths of a
-  second: delays are dithered (e.g. 30, 40, 30 ms) so the average rate matches
-  the fps; above 50 fps every frame still gets the 20 ms minimum that browsers
-  honour, so such takes play slower than real time.
+- ``.gif``  GIF delays are whole hundredths of a second and browsers play
+  anything shorter than 20 ms at 100 ms or 20 ms: a GIF cannot go faster than
+  50 frames per second. Up to 50 fps every motion frame becomes a GIF frame;
+  faster clips keep every k-th frame (k the smallest whole number that brings
+  the rate to 50 fps or less: 120 fps -> every 3rd frame, 40 fps), so the GIF
+  lasts as long as the clip. Delays are dithered (e.g. 30, 40, 30 ms) so the
+  average rate matches.
+
+Videos of figures that leave the stage (a ghost whose clip ends before the
+take) take frames of all NaN for "not on stage" (see ``render.FigureRenderer``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -56,6 +63,7 @@ Progress = Callable[[int, int], None]
 DATA_FORMATS = (".npy", ".npz", ".csv", ".json", ".bvh", ".glb")
 VIDEO_FORMATS = (".mp4", ".gif")
 LAYOUTS = ("frames-first", "joints-first")
+GIF_MAX_FPS = 50.0  # 20 ms, the shortest GIF frame delay browsers honour
 
 
 def export_formats() -> list[str]:
@@ -87,6 +95,9 @@ def export_motion(
     progress: Progress | None = None,
     size: tuple[int, int] = (640, 480),
     ghost: Motion | np.ndarray | None = None,
+    colors: Sequence[tuple[int, int, int]] | None = None,
+    song: str | Path | None = None,
+    song_offset: float = 0.0,
     skeleton: str | Path | None = None,
     units: str = "file",
 ) -> Path | list[Path]:
@@ -95,8 +106,11 @@ def export_motion(
     ``layout`` ("frames-first" | "joints-first") applies to ``.npy`` only (default:
     the source's layout). ``fps`` overrides the motion's frame rate (stored in
     ``.npz``/``.json``, playback rate of videos). ``progress(done, total)`` is
-    called while video frames are written. ``size`` and ``ghost`` (a faint
-    reference figure) apply to videos. Data formats are written in the source file's units
+    called while video frames are written. ``size``, ``ghost`` (a faint
+    reference figure drawn first) and ``colors`` (one RGB per take) apply to
+    videos. ``song`` (an audio file) becomes an ``.mp4``'s soundtrack, from ``song_offset`` s
+    into it, exactly as long as the video (``engine.dance.soundtrack``).
+    Data formats are written in the source file's units
     (``units="file"``: a clip whose proportions were restored on loading gets its
     ``axis_scale`` divided out again) or as shown (``units="restored"``); ``.bvh``/``.glb``
     always use the restored body (a skeleton needs its real proportions). ``skeleton`` (a
@@ -116,6 +130,8 @@ def export_motion(
         raise ChoreoError("layout joints-first applies only to .npy exports", path)
     if fps is not None and not fps > 0:
         raise ChoreoError(f"fps must be positive, got {fps}", path)
+    if song is not None and suffix != ".mp4":
+        raise ChoreoError(f"only .mp4 can carry the song, not {suffix}", path)
     if units not in ("file", "restored"):
         raise ChoreoError(f"units must be file or restored, got {units!r}", path)
     takes = _as_motions(motion_or_takes)
@@ -123,10 +139,14 @@ def export_motion(
     if suffix in VIDEO_FORMATS:
         check_writable(path, overwrite)
         rate = float(fps or takes[0].fps)
-        renderer = FigureRenderer(takes, size=_even(size), ghost=ghost, fps=rate)
+        renderer = FigureRenderer(takes, size=_even(size), ghost=ghost, fps=rate, colors=colors)
         writer = _write_mp4 if suffix == ".mp4" else _write_gif
         with atomic_path(path, overwrite) as tmp:
             writer(renderer, tmp, rate, progress)
+            if song is not None:
+                from .soundtrack import mux_song
+
+                mux_song(tmp, song, renderer.n_frames / rate, song_offset)
         return path
 
     if len(takes) == 1:
@@ -243,6 +263,12 @@ def _write_mp4(renderer: FigureRenderer, tmp: Path, fps: float, progress: Progre
         gen.close()  # stops ffmpeg; on failure atomic_path then removes the partial file
 
 
+def gif_rate(fps: float) -> tuple[float, int]:
+    """``(rate, step)``: a GIF of a ``fps`` clip shows every ``step``-th frame at ``rate`` frames per second."""
+    step = max(1, math.ceil(fps / GIF_MAX_FPS - 1e-9))
+    return fps / step, step
+
+
 def _gif_delays(n: int, fps: float) -> list[int]:
     """Per-frame delays in ms, whole hundredths, averaging 1/fps (minimum 20 ms)."""
     ends = np.round(np.arange(1, n + 1) * 100.0 / fps).astype(np.int64)
@@ -251,16 +277,21 @@ def _gif_delays(n: int, fps: float) -> list[int]:
 
 
 def _write_gif(renderer: FigureRenderer, tmp: Path, fps: float, progress: Progress | None) -> None:
-    """Stream a GIF frame by frame with one global palette (memory stays flat for long takes)."""
-    total = renderer.n_frames
-    samples = [renderer.render(i) for i in sorted({0, total // 3, 2 * total // 3, total - 1})]
-    sheet = Image.fromarray(np.concatenate(samples, axis=0))
+    """Stream a GIF frame by frame with one global palette (memory stays flat for long takes).
+
+    Clips faster than 50 fps keep every k-th frame (``gif_rate``), so the GIF lasts as long as the clip.
+    """
+    rate, step = gif_rate(fps)
+    frames = range(0, renderer.n_frames, step)
+    total = len(frames)
+    picks = sorted({frames[0], frames[total // 3], frames[2 * total // 3], frames[-1]})
+    sheet = Image.fromarray(np.concatenate([renderer.render(i) for i in picks], axis=0))
     palette_img = sheet.quantize(255, method=Image.Quantize.MEDIANCUT)
-    delays = _gif_delays(total, fps)
+    delays = _gif_delays(total, rate)
     with open(tmp, "wb") as fp:
         previous: np.ndarray | None = None
-        for i in range(total):
-            rgb = Image.fromarray(renderer.render(i))
+        for i, frame_index in enumerate(frames):
+            rgb = Image.fromarray(renderer.render(frame_index))
             frame = rgb.quantize(palette=palette_img, dither=Image.Dither.NONE)
             idx = np.asarray(frame)
             if previous is None:

@@ -20,10 +20,38 @@ from ..core.recurrent import NumpyLSTM, numpy_twin
 from .axes import guess_up_axis, motion_up_axis
 from .model import DanceModel
 from .motion import Motion
+from .pose_guard import PoseGuard
 from .representation import raw_features
 from .skeleton import RigidProjector
 
+_BLAS_LIMITED: list[object] = []  # the threadpoolctl limiter, kept for the life of the process
+
+
+def _single_threaded_blas() -> None:
+    """Run NumPy's BLAS on one thread (once per process).
+
+    Generation is a few matrix-vector products per frame: BLAS threads only add hand-off, and
+    on a busy 2-core machine their spin-waiting made a frame ~8x slower in CPU time (measured:
+    5.5 ms vs 0.63 ms). Training runs in torch, which keeps its own threads.
+    """
+    if not _BLAS_LIMITED:
+        from threadpoolctl import threadpool_limits
+
+        _BLAS_LIMITED.append(threadpool_limits(limits=1, user_api="blas"))
+
+
 STAGE_MARGIN = 0.1  # of the data's travel span: how far past it the body centre may go before turning back
+
+
+class _AnchorHead:
+    """NumPy copy of ``DanceModel.anchor`` (one small matrix-vector product per frame)."""
+
+    def __init__(self, layer: torch.nn.Linear) -> None:
+        self.w_t = np.ascontiguousarray(layer.weight.detach().float().cpu().numpy().T)
+        self.b = layer.bias.detach().float().cpu().numpy()
+
+    def __call__(self, h: np.ndarray) -> np.ndarray:
+        return (h @ self.w_t + self.b).astype(np.float64)
 
 
 class DanceGenerator:
@@ -40,6 +68,10 @@ class DanceGenerator:
     rng:               seed for reproducible takes.
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
+    pose_guard:        radius of the pose-space guard in units of the model's held-out pose distance
+                       (``engine.pose_guard``; 0 = off; models without a pose bank have none).
+    anchor:            fraction of the way each sampled pose moves to the anchor head's predicted pose per
+                       network step (default: the model's ``DanceConfig.anchor``; 0 = off).
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
                        keep the body's lowest point within the seed clip's range of heights
                        (no floating up, no sinking through the floor).
@@ -63,6 +95,8 @@ class DanceGenerator:
         variations: int = 1,
         rigid: bool = True,
         stay_on_stage: bool = True,
+        pose_guard: float = 1.0,
+        anchor: float | None = None,
         *,
         torch_step: bool = False,
     ) -> None:
@@ -96,6 +130,7 @@ class DanceGenerator:
         self.rigid, self.stay_on_stage = rigid, stay_on_stage
         self.device = model.device
         self._rng = np.random.default_rng(rng)
+        _single_threaded_blas()
         self._sampler = numpy_twin(model.head, DiagMixtureSampler)
         # on the CPU the LSTM steps in NumPy too; elsewhere (CUDA) torch steps it on the device
         on_cpu = self.device.type == "cpu" and not torch_step
@@ -103,6 +138,14 @@ class DanceGenerator:
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
+        self._anchor = numpy_twin(model.anchor, _AnchorHead) if model.anchor is not None else None
+        self.anchor = float(model.config.anchor if anchor is None else anchor)
+        d = 3 * self.codec.n_joints
+        self._pose_std = self.codec.in_std[:d].astype(np.float64)
+        self._pose_mean = self.codec.in_mean[:d].astype(np.float64)
+        bank = getattr(model, "pose_bank", None)
+        self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
+                       if bank is not None and pose_guard > 0 else None)
         span = self.codec.stage_hi - self.codec.stage_lo
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
         self._stage_lo = (self.codec.stage_lo - margin).astype(np.float64)
@@ -172,8 +215,13 @@ class DanceGenerator:
         y = self._sampler(self._h, self.temperature, self.sigma_temperature, self.mixture, self._rng)
         feats = self.codec.decode_step(self._feats, y)
         j = self.codec.n_joints
+        if self._anchor is not None and self.anchor > 0:  # errors of integrated changes decay towards the anchor
+            target = self._anchor(self._h) * self._pose_std + self._pose_mean
+            feats[:, : 3 * j] += self.anchor * (target - feats[:, : 3 * j])
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
         vel = feats[:, 3 * j :]
+        if self._guard is not None:
+            pose = self._guard(pose)
         if self._projector is not None and self.rigid:
             pose = self._projector.project(pose)
             shift = pose.mean(1)  # keep the pose centred: the projection may move its centre
@@ -213,6 +261,8 @@ class DanceGenerator:
             s = self.frame_step
             frames = key[None] if s == 1 else self._between(prev, key, s)
             self._key = key
+            if self._projector is not None and self.rigid:  # bones as exact as float32 holds them
+                frames = self._projector.to_float32(frames)
             self._pending = list(frames[::-1].astype(np.float32))
         return self._pending.pop()
 

@@ -1,4 +1,5 @@
-"""The dance knobs: generation (what the sliders hold) and training (the model and its budget).
+"""The dance knobs: generation (what the sliders hold), view (what the stage and videos show) and
+training (the model and its budget).
 
 One definition per knob (see ``engine.core.knobs``). Defaults of the training knobs are the
 config dataclasses' own, so a front end, the CLI and ``train()`` cannot disagree.
@@ -27,15 +28,30 @@ GENERATION = table([
     Knob("look_back", "Look-back", "float", 1.0, lo=0.02, hi=30.0, unit="s", scale="log", log_floor=0.05,
          step=0.1, tip="How much of the clip the model watches before it dances on: short = it forgets the "
                        "phrase quickly, long = it keeps the phrase's momentum"),
-    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", step=1.0, decimals=1,
+    Knob("duration", "Length", "float", 10.0, lo=0.1, hi=600.0, unit="s", scale="log", step=1.0, decimals=1,
          tip="Length of the take"),
     Knob("rng", "Random seed", "int", 0, lo=0, hi=2**31 - 1, flag="--seed",
          tip="The same seed and settings give the same dance again"),
     Knob("variations", "Variations", "int", 1, lo=1, hi=8,
          tip="How many different continuations to dance side by side (one colour each)"),
+    Knob("pose_guard", "Pose guard", "float", 1.0, lo=0.0, hi=5.0, step=0.1,
+         tip="Keep every pose within this many times the distance real unseen movement lies from the data's "
+             "poses (1 = as close as the dancer's own new movement; 0 = off: the model alone decides)"),
+    Knob("anchor", "Anchor pull", "float", 0.05, lo=0.0, hi=1.0, step=0.01,
+         tip="How strongly each pose is pulled, per step, towards the pose the model expects the body to be in "
+             "(small: free and new; large: close to the clip, towards a replay; 0 = off)"),
     Knob("continue_from_playhead", "Continue from playhead", "bool", False,
          tip="Dance on from the pose under the playhead instead of the start of the clip"),
     Knob("live", "Live", "bool", False, tip="Regenerate as soon as a knob moves (the take updates while you drag)"),
+    Knob("beat_align", "Beat align", "bool", True,
+         tip="With a song loaded: re-time the take so its accents (moments the movement slows and lands) "
+             "fall on the song's beats, following its tempo; off = the take as the model danced it"),
+])
+
+VIEW = table([
+    Knob("lead_in", "Lead-in before the take", "bool", False,
+         tip="Play the moment the take continues from (the look-back the model watched) before the take, "
+             "on the stage and in exported videos"),
 ])
 
 TRAINING = table([

@@ -42,6 +42,13 @@ class DanceConfig:
     frame_step: int = 1  # source frames per network step; set from the data's fps and model_fps
     input_noise: float = 0.5  # training-time noise on input poses, in units of a typical frame-to-frame step;
     # teaches the model to steer back when its own samples drift (exposure bias)
+    anchor: float = 0.05  # pose anchor: a second, linear head predicts the next *absolute* centre-relative pose
+    # (trained to the clean pose from noisy inputs); generation moves each sampled pose (previous pose + sampled
+    # change) this fraction of the way to it per network step, so errors of integrated changes decay instead of
+    # adding up while the motion keeps the smoothness of changes. 0: no anchor head (the checkpoint has none)
+    turns: bool = True  # training crops are turned to random facings about the up axis (data augmentation:
+    # a take that turns to a facing the clip never shows still gets poses the model knows)
+    anchor_weight: float = 1.0  # weight of the anchor's mean squared error (z-scored poses) in the training loss
 
     @property
     def default_look_back(self) -> int:
@@ -75,16 +82,23 @@ class DanceModel(nn.Module):
         )
         init_lstm_(self.lstm)
         self.head = DiagGaussianMixtureHead(config.hidden, config.frame_dim, config.mixtures)
+        self.anchor = nn.Linear(config.hidden, config.n_joints * 3) if config.anchor > 0 else None
         self.codec: MotionCodec | None = None
         self.bones: Tensor | None = None
         self.bone_lengths: Tensor | None = None
         self.seed: Motion | None = None
         self.checkpoint_info: dict[str, Any] = {}  # step, frames_seen, best_val, elapsed of the loaded checkpoint
+        self.pose_bank: np.ndarray | None = None  # canonical training poses (M, J*3) for the pose guard
+        self.pose_radius: float = 0.0  # how far unseen movement lies from the bank (the guard's radius)
+        self.pose_up: int = 1  # up axis of the bank
 
     def forward(self, x: Tensor, state: LSTMState | None = None) -> tuple[DiagGaussianMixture, LSTMState]:
         """``x``: ``(batch, time, frame_dim)`` normalised frames -> mixture per step."""
         h, state = self.lstm(x, state)
-        return self.head(h), state
+        mix = self.head(h)
+        if self.anchor is not None:
+            mix.anchor = self.anchor(h).float()
+        return mix, state
 
     @torch.no_grad()
     def step(self, x: Tensor, state: LSTMState | None) -> tuple[DiagGaussianMixture, LSTMState]:
@@ -138,6 +152,9 @@ class DanceModel(nn.Module):
             "up_axis": seed.up_axis,
             "axis_scale": torch.as_tensor(seed.axis_scale, dtype=torch.float64),
             **({"rig": rig_to_plain(seed.rig)} if seed.rig else {}),
+            **({} if self.pose_bank is None else {
+                "pose_bank": torch.as_tensor(np.asarray(self.pose_bank, np.float32)),
+                "pose_radius": float(self.pose_radius), "pose_up": int(self.pose_up)}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -156,7 +173,10 @@ class DanceModel(nn.Module):
         """A model ready to generate, from a checkpoint written by training or :meth:`save`."""
         payload = read_checkpoint(path, kind="dance")
         try:
-            model = cls(DanceConfig(**payload["model_config"]))
+            config = dict(payload["model_config"])
+            if "anchor.weight" not in payload["model"]:
+                config["anchor"] = 0.0  # written before the pose anchor existed
+            model = cls(DanceConfig(**config))
             model.load_state_dict(payload["model"])
             extra = payload["extra"]
             model.codec = MotionCodec.from_state_dict(extra["codec"])
@@ -168,9 +188,11 @@ class DanceModel(nn.Module):
                 source=str(extra.get("source", "training data")), layout=str(extra.get("layout", "frames-first")),
                 up_axis=str(extra.get("up_axis", "")),
                 axis_scale=extra["axis_scale"].numpy() if "axis_scale" in extra else np.ones(3),
-
                 rig=rig_from_plain(extra["rig"]) if "rig" in extra else None,
             )
+            if "pose_bank" in extra:
+                model.pose_bank = extra["pose_bank"].float().numpy()
+                model.pose_radius, model.pose_up = float(extra["pose_radius"]), int(extra["pose_up"])
         except (KeyError, TypeError, RuntimeError, ValueError) as err:
             raise ChoreoError(f"checkpoint is incomplete or from another model ({err})"[:240], path) from err
         model.checkpoint_info = {k: payload.get(k) for k in CHECKPOINT_INFO}

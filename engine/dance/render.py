@@ -76,6 +76,19 @@ def _smooth(x: np.ndarray, window: int) -> np.ndarray:
     return (c[window:] - c[:-window]) / window
 
 
+def _fill_hidden(r: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """``r`` with every hidden frame replaced by the nearest shown one (zeros when none is shown)."""
+    if shown.all():
+        return r
+    if not shown.any():
+        return np.zeros_like(r)
+    idx = np.flatnonzero(shown)
+    nearest = idx[np.clip(np.searchsorted(idx, np.arange(len(r))), 0, len(idx) - 1)]
+    before = idx[np.clip(np.searchsorted(idx, np.arange(len(r))) - 1, 0, len(idx) - 1)]
+    pick = np.where(np.abs(before - np.arange(len(r))) < np.abs(nearest - np.arange(len(r))), before, nearest)
+    return r[pick]
+
+
 def _nice_step(length: float) -> float:
     """A round grid spacing (1, 2 or 5 times a power of ten) near ``length``."""
     p = 10 ** np.floor(np.log10(max(length, 1e-9)))
@@ -100,6 +113,9 @@ class FigureRenderer:
                  default: only when there are several figures, so they stay large.
     perspective: perspective (True) or orthographic (False) projection.
     counter:     draw a "frame / time" counter in the corner.
+
+    A frame whose positions are all NaN is a frame where that figure is not on stage: it is
+    not drawn (a ghost whose clip has ended, a take that has not started yet).
     """
 
     def __init__(
@@ -152,6 +168,11 @@ class FigureRenderer:
         right /= np.linalg.norm(right)
         cam_up = np.cross(back, right)
         self._rot = np.stack([right, cam_up, back])  # world -> camera (camera looks along -back)
+
+        # a frame that is all NaN is a frame where that figure is not on stage (e.g. a ghost whose clip
+        # ended): it is not drawn, and the framing below uses the nearest frame where it is
+        self._shown = [~np.isnan(r).all(axis=(1, 2)) for r in raw]
+        raw = [_fill_hidden(r, shown) for r, shown in zip(raw, self._shown, strict=True)]
 
         # world positions: feet on the floor (y = 0), figures side by side along the camera's right
         world = []
@@ -270,6 +291,8 @@ class FigureRenderer:
         items: list[tuple[float, int, tuple, tuple[int, int, int], float]] = []
         for k, w in enumerate(self._world):
             f = min(max(int(frame_index), 0), len(w) - 1)
+            if not self._shown[k][f]:
+                continue
             px, depth = self.project(w[f])
             px = px * ss
             dmin, dmax = float(depth.min()), float(depth.max())

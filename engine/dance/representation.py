@@ -85,14 +85,20 @@ class MotionCodec:
     out_std: np.ndarray  # (D,)
     stage_lo: np.ndarray  # (3,) lowest body-centre position seen in the data
     stage_hi: np.ndarray  # (3,) highest
+    up: int = 1  # up axis (index); turns about it are what ``turn_invariant`` statistics ignore
 
     @property
     def dim(self) -> int:
         return self.n_joints * 3 + 3
 
     @classmethod
-    def fit(cls, clips: list[np.ndarray]) -> MotionCodec:
-        """Statistics over several ``(T, J, 3)`` clips, streamed in chunks (an hour of mocap fits in memory)."""
+    def fit(cls, clips: list[np.ndarray], up: int = 1, turn_invariant: bool = False) -> MotionCodec:
+        """Statistics over several ``(T, J, 3)`` clips, streamed in chunks (an hour of mocap fits in memory).
+
+        ``turn_invariant``: the statistics of the data turned to every facing about the ``up`` axis
+        (for training on randomly turned crops): per joint, both floor coordinates get mean 0 and
+        the spread of the two together, so any turn of the data is normalised alike.
+        """
         acc_in, acc_out = _Moments(), _Moments()
         lo, hi = np.full(3, np.inf), np.full(3, -np.inf)
         for clip in clips:
@@ -102,12 +108,33 @@ class MotionCodec:
             for start in range(0, len(clip), CHUNK):
                 centre = np.asarray(clip[start : start + CHUNK], np.float64).mean(axis=1)
                 lo, hi = np.minimum(lo, centre.min(0)), np.maximum(hi, centre.max(0))
+        moments = [(acc_in.mean, acc_in.robust_std()), (acc_out.mean, acc_out.robust_std())]
+        if turn_invariant:
+            moments = [_turn_symmetric(m, s, up) for m, s in moments]
+        (in_mean, in_std), (out_mean, out_std) = moments
         return cls(
             n_joints=clips[0].shape[1],
-            in_mean=acc_in.mean.astype(np.float32), in_std=acc_in.robust_std().astype(np.float32),
-            out_mean=acc_out.mean.astype(np.float32), out_std=acc_out.robust_std().astype(np.float32),
-            stage_lo=lo.astype(np.float32), stage_hi=hi.astype(np.float32),
+            in_mean=in_mean.astype(np.float32), in_std=in_std.astype(np.float32),
+            out_mean=out_mean.astype(np.float32), out_std=out_std.astype(np.float32),
+            stage_lo=lo.astype(np.float32), stage_hi=hi.astype(np.float32), up=int(up),
         )
+
+    def turn(self, rows: np.ndarray, angles: np.ndarray, targets: bool = False) -> np.ndarray:
+        """Normalised rows ``(B, L, D)`` (inputs, or targets with ``targets``) turned about the up axis.
+
+        ``angles`` ``(B,)``: one turn per row; every joint and the centre velocity turn together.
+        Rows are un-normalised, turned and normalised again (``turn_invariant`` statistics make
+        the normalisation itself indifferent to the turn).
+        """
+        mean, std = (self.out_mean, self.out_std) if targets else (self.in_mean, self.in_std)
+        b, n, d = rows.shape
+        raw = (rows * std + mean).reshape(b, n, d // 3, 3)
+        h0, h1 = [a for a in range(3) if a != self.up]
+        c, s = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
+        x, z = raw[..., h0].copy(), raw[..., h1]
+        raw[..., h0] = c * x - s * z
+        raw[..., h1] = s * x + c * z
+        return ((raw.reshape(b, n, d) - mean) / std).astype(np.float32)
 
     def encode_clip(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Network inputs and targets ``(T-1, D)`` float32 for a whole clip, built in chunks."""
@@ -139,16 +166,27 @@ class MotionCodec:
     def state_dict(self) -> dict:
         """Plain tensors and ints, safe for ``torch.load(weights_only=True)``."""
         return {
-            "n_joints": self.n_joints,
+            "n_joints": self.n_joints, "up": self.up,
             **{k: torch.from_numpy(np.asarray(getattr(self, k))) for k in _ARRAYS},
         }
 
     @classmethod
     def from_state_dict(cls, state: dict) -> MotionCodec:
-        return cls(n_joints=int(state["n_joints"]), **{k: state[k].numpy() for k in _ARRAYS})
+        return cls(n_joints=int(state["n_joints"]), up=int(state.get("up", 1)),
+                   **{k: state[k].numpy() for k in _ARRAYS})
 
 
 _ARRAYS = ("in_mean", "in_std", "out_mean", "out_std", "stage_lo", "stage_hi")
+
+
+def _turn_symmetric(mean: np.ndarray, std: np.ndarray, up: int) -> tuple[np.ndarray, np.ndarray]:
+    """Moments of columns ``(J+1)*3`` as if the data were turned to every facing about ``up``."""
+    mean, var = mean.reshape(-1, 3).copy(), (std * std).reshape(-1, 3).copy()
+    h = [a for a in range(3) if a != up]
+    second = (var[:, h] + mean[:, h] ** 2).mean(1, keepdims=True)  # E[x^2] averaged over both floor axes
+    mean[:, h] = 0.0
+    var[:, h] = second
+    return mean.reshape(-1), np.sqrt(var).reshape(-1)
 
 
 def _raw_targets(feats: np.ndarray) -> np.ndarray:

@@ -92,6 +92,28 @@ def steady_bones(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return infer_bones(positions, max_frames=max(256, int(STEADY_TREE_BYTES // (j * j * 24))))
 
 
+RIGID_CV = 0.01  # a joint pair whose length varies less than this (std / mean) over the clip is held rigid ...
+RIGID_CV_MEDIAN = 3.0  # ... or less than this many times the median variability of the spanning tree's pairs
+
+
+def rigid_bones(positions: np.ndarray, bones: np.ndarray, max_frames: int = MAX_INFER_FRAMES) -> np.ndarray:
+    """The pairs of ``bones`` the clip really keeps rigid (a boolean mask).
+
+    A spanning tree must connect every joint, so on a bare marker cloud it also links markers on
+    different body segments (across a joint) whose distance changes with the pose (5-10 %).
+    Holding those at their mean length bends every pose by centimetres; only pairs whose length
+    varies less than ``RIGID_CV`` (or ``RIGID_CV_MEDIAN`` times the tree's median variability,
+    for noisy capture) are rigid. A skeleton's real bones all pass.
+    """
+    b = np.asarray(bones, dtype=np.int64).reshape(-1, 2)
+    if not len(b):
+        return np.zeros(0, bool)
+    lengths = bone_lengths(subsample_frames(np.asarray(positions), max_frames), b)
+    mean = lengths.mean(0)
+    cv = np.where(mean > 0, lengths.std(0) / np.maximum(mean, 1e-12), 0.0)
+    return cv <= max(RIGID_CV, RIGID_CV_MEDIAN * float(np.median(cv)))
+
+
 def mean_bone_lengths(positions: np.ndarray, bones: np.ndarray, chunk: int = 32768) -> np.ndarray:
     """Mean length of every bone over all frames, in chunks (an hour of mocap stays small)."""
     total = np.zeros(len(np.asarray(bones).reshape(-1, 2)))
@@ -202,6 +224,7 @@ class RigidProjector:
         self.n_joints = int(bones.max()) + 1 if len(bones) else 0
         order = np.argsort(levels, kind="stable")  # bones grouped by depth, roots' children first
         self._children = bones[order, 1]  # every child, in level order
+        self._parents = bones[order, 0]  # their parents, in the same order
         self._levels = []  # (parents, children, lengths (n, 1), slice into _children) per depth
         start = 0
         for lv in np.unique(levels):
@@ -219,6 +242,8 @@ class RigidProjector:
 
     def _project_numpy(self, x: np.ndarray) -> np.ndarray:
         """Level by level, all bones of a level at once (generation runs this once per frame)."""
+        if x.ndim == 3 and len(x) == 1:  # one pose (the common case): 2-D indexing is markedly faster
+            return self._project_numpy(x[0])[None]
         out = x.copy()
         children = x[..., self._children, :]  # every child's original position, gathered once
         for par, ch, ln, sl in self._levels:
@@ -236,3 +261,24 @@ class RigidProjector:
         return out
 
     __call__ = project
+
+    def to_float32(self, x: np.ndarray) -> np.ndarray:
+        """Float32 copy of rigid float64 poses ``(..., J, 3)`` whose bones keep their lengths as well as float32 can.
+
+        Rounding every coordinate on its own puts two rounding errors on each bone (parent and
+        child); here each child is rounded once its parent is: ``child32 = f32(parent32 + (child - parent))``,
+        so a bone carries one rounding error, root(s) first, level by level (all bone offsets are
+        taken in one gather; per level one gather, one add and one scatter).
+        """
+        x = np.asarray(x)
+        flat = x.reshape(-1, x.shape[-2], 3)
+        offsets = flat[:, self._children] - flat[:, self._parents]  # (N, bones, 3), level order
+        out = flat.astype(np.float32)
+        if len(out) == 1:  # one frame of one take (the common case): index the first axis of 2-D arrays, faster
+            o, off = out[0], offsets[0]
+            for par, ch, _, sl in self._levels:
+                o[ch] = o[par] + off[sl]  # float32 + float64, rounded once on assignment
+        else:
+            for par, ch, _, sl in self._levels:
+                out[:, ch] = out[:, par] + offsets[:, sl]
+        return out.reshape(x.shape)

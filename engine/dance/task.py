@@ -17,10 +17,12 @@ from ..core.errors import ChoreoError
 from ..core.fit import fit
 from ..core.mdn import diag_mixture_nll
 from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
+from .axes import motion_up_axis
 from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
-from .representation import MotionCodec
-from .skeleton import mean_bone_lengths, motion_skeleton, steady_bones
+from .pose_guard import build_pose_bank
+from .representation import MotionCodec, raw_features
+from .skeleton import mean_bone_lengths, motion_skeleton, rigid_bones, steady_bones
 
 SEED_FRAMES = 1200  # frames of training data stored in the checkpoint to start generation from
 
@@ -30,6 +32,7 @@ class DanceBatch:
     inputs: Tensor  # (B, L, D) normalised frames
     targets: Tensor  # (B, L, D) normalised next-frame changes
     mask: Tensor  # (B, L) 1 where a real frame is, 0 in padding
+    anchors: Tensor | None = None  # (B, L, J*3) the clean next pose, normalised like inputs (anchor head's target)
 
 
 class DanceTask:
@@ -40,61 +43,70 @@ class DanceTask:
     def __init__(self, model: DanceModel, clips: Sequence[np.ndarray], codec: MotionCodec,
                  val_fraction: float, extra: dict[str, Any]) -> None:
         self.model, self.codec, self.extra = model, codec, extra
-        self.train_parts: list[tuple[np.ndarray, np.ndarray]] = []
-        self.val_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self.train_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.val_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        d = codec.n_joints * 3
         for clip in clips:
             x, y = codec.encode_clip(clip)
+            # the anchor head's target: the next frame's clean pose, normalised as an input
+            last = codec.encode_inputs(raw_features(clip[-2:]))[-1:, :d] if len(x) else np.zeros((0, d), np.float32)
+            a = np.concatenate([x[1:, :d], last]) if len(x) else last
             n_val = int(len(x) * val_fraction) if len(x) * val_fraction >= 8 else 0
-            self.train_parts.append((x[: len(x) - n_val], y[: len(y) - n_val]))
+            self.train_parts.append((x[: len(x) - n_val], y[: len(y) - n_val], a[: len(a) - n_val]))
             if n_val:
-                self.val_parts.append((x[len(x) - n_val :], y[len(y) - n_val :]))
-        self.train_targets = sum(len(x) for x, _ in self.train_parts)
+                self.val_parts.append((x[len(x) - n_val :], y[len(y) - n_val :], a[len(a) - n_val :]))
+        self.train_targets = sum(len(x) for x, _, _ in self.train_parts)
         if self.train_targets < 2:
             raise ChoreoError("not enough frames to train on (need at least a few seconds of motion)")
-        d = codec.n_joints * 3
         # input noise in normalised units, per pose coordinate (see DanceConfig.input_noise)
         self.noise_scale = (model.config.input_noise * codec.out_std[:d] / codec.in_std[:d]).astype(np.float32)
 
     def sample_batch(self, batch: int, seq_len: int, rng: np.random.Generator, device: torch.device) -> DanceBatch:
-        lengths = np.array([len(x) for x, _ in self.train_parts])
+        lengths = np.array([len(x) for x, _, _ in self.train_parts])
         weights = lengths.astype(np.float64)  # every frame equally likely to be seen, short clips included
         clip_ids = rng.choice(len(lengths), size=batch, p=weights / weights.sum())
         d_in = self.codec.dim
         xs = np.zeros((batch, seq_len, d_in), np.float32)
         ys = np.zeros((batch, seq_len, d_in), np.float32)
+        d = self.codec.n_joints * 3
+        anchors = np.zeros((batch, seq_len, d), np.float32)
         mask = np.zeros((batch, seq_len), np.float32)
         for b, c in enumerate(clip_ids):
-            x, y = self.train_parts[c]
+            x, y, a = self.train_parts[c]
             start = int(rng.integers(0, max(1, len(x) - seq_len + 1)))
             n = min(seq_len, len(x) - start)
             xs[b, :n], ys[b, :n], mask[b, :n] = x[start : start + n], y[start : start + n], 1.0
-        d = self.codec.n_joints * 3
+            anchors[b, :n] = a[start : start + n]
         if self.model.config.input_noise > 0:
             # noisy inputs, targets that lead back to the clean next pose: the model learns to steer back
             noise = rng.standard_normal((batch, seq_len, d), dtype=np.float32)
             xs[..., :d] += noise * self.noise_scale
             ys[..., :d] -= noise * self.model.config.input_noise * mask[..., None]
-        return DanceBatch(*(torch.from_numpy(a).to(device) for a in (xs, ys, mask)))
+        return DanceBatch(*(torch.from_numpy(a).to(device) for a in (xs, ys, mask, anchors)))
 
     def loss(self, forward: Forward, batch: DanceBatch, step: int) -> tuple[Tensor, int, dict[str, float]]:
         mix, _ = forward(batch.inputs)
         nll = diag_mixture_nll(mix, batch.targets) / self.codec.dim  # nats per number
+        if mix.anchor is not None and batch.anchors is not None:
+            nll = nll + self.model.config.anchor_weight * (mix.anchor - batch.anchors).pow(2).mean(-1)
         n = batch.mask.sum()
         return (nll * batch.mask).sum() / n.clamp(min=1), int(n), {}
 
     def val_batches(self, seq_len: int, device: torch.device) -> Iterable[DanceBatch]:
         windows = []
-        for x, y in self.val_parts:
+        for x, y, a in self.val_parts:
             for start in range(0, len(x), seq_len):
-                windows.append((x[start : start + seq_len], y[start : start + seq_len]))
+                windows.append((x[start : start + seq_len], y[start : start + seq_len], a[start : start + seq_len]))
+        d = self.codec.n_joints * 3
         for i in range(0, len(windows), 64):
             chunk = windows[i : i + 64]
-            length = max(len(x) for x, _ in chunk)
+            length = max(len(x) for x, _, _ in chunk)
             xs = np.zeros((len(chunk), length, self.codec.dim), np.float32)
             ys, mask = np.zeros_like(xs), np.zeros((len(chunk), length), np.float32)
-            for b, (x, y) in enumerate(chunk):
-                xs[b, : len(x)], ys[b, : len(y)], mask[b, : len(x)] = x, y, 1.0
-            yield DanceBatch(*(torch.from_numpy(a).to(device) for a in (xs, ys, mask)))
+            anchors = np.zeros((len(chunk), length, d), np.float32)
+            for b, (x, y, a) in enumerate(chunk):
+                xs[b, : len(x)], ys[b, : len(y)], mask[b, : len(x)], anchors[b, : len(a)] = x, y, 1.0, a
+            yield DanceBatch(*(torch.from_numpy(v).to(device) for v in (xs, ys, mask, anchors)))
 
     def checkpoint_extra(self) -> dict[str, Any]:
         return self.extra
@@ -132,6 +144,11 @@ def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
     return motions
 
 
+def up_index(motion: Motion) -> int:
+    """Index (0, 1, 2) of a clip's up axis (known, else guessed)."""
+    return "xyz".index(motion_up_axis(motion)[-1])
+
+
 def resumed_setup(resume: str | Path, n_joints: int) -> tuple[DanceConfig, MotionCodec]:
     """The model config and normalisation of a checkpoint to resume, checked against the data's joints."""
     payload = read_checkpoint(resume, kind="dance")
@@ -149,24 +166,39 @@ def fitted_config(model_config: DanceConfig | None, first: Motion) -> DanceConfi
     return DanceConfig(**{**asdict(model_config), "n_joints": first.n_joints, "frame_step": step})
 
 
-def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion, rng: int) -> DanceModel:
+def fitted_codec(clips: Sequence[np.ndarray], first: Motion, model_config: DanceConfig) -> MotionCodec:
+    """Normalisation statistics of ``clips`` for ``model_config`` (the up axis of ``first``, turns or not)."""
+    return MotionCodec.fit(clips, up=up_index(first), turn_invariant=model_config.turns)
+
+
+def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion, rng: int,
+                    bank_clips: Sequence[np.ndarray] | None) -> DanceModel:
     """A model initialised from ``rng``, carrying what its checkpoints need: the normalisation, the joint
-    pairs generation keeps rigid, and a stretch of ``first`` (the first training clip) to start from."""
+    pairs generation keeps rigid, a stretch of ``first`` (the first training clip) to start from, and the
+    pose guard's bank of ``bank_clips`` (none when None: a process that writes no checkpoint needs none)."""
     torch.manual_seed(rng)
     model = DanceModel(model_config)
     model.codec = codec
     # generation keeps rigid what the data keeps rigid: a BVH's own bones (rigid by construction, and
-    # the ones a BVH export of the take writes rotations for), else the spanning tree of its steadiest
-    # joint distances (for BVH data that tree may hold e.g. arm-to-arm instead of spine-to-arm)
+    # the ones a BVH export of the take writes rotations for), else the pairs of the spanning tree of its
+    # steadiest joint distances that really stay rigid (a marker cloud's tree also links markers across
+    # joints; for BVH data the tree may hold e.g. arm-to-arm instead of spine-to-arm)
     if first.rig is not None and len(first.bones):
         bones = np.asarray(first.bones, dtype=np.int64)
         lengths = mean_bone_lengths(first.positions, bones)
     else:
         bones, lengths = steady_bones(first.positions)
+        keep = rigid_bones(first.positions, bones)
+        bones, lengths = bones[keep], lengths[keep]
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
     model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
                         up_axis=first.up_axis, axis_scale=first.axis_scale, rig=first.rig)
+    if bank_clips is not None:
+        # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
+        up = up_index(first)
+        model.pose_bank, model.pose_radius = build_pose_bank(bank_clips, up)
+        model.pose_up = up
     return model
 
 
@@ -192,8 +224,8 @@ def train(
     else:
         model_config = fitted_config(model_config, motions[0])
         clips = strided_clips(motions, model_config.model_fps)
-        codec = MotionCodec.fit(clips)
-    model = new_dance_model(model_config, codec, motions[0], config.rng)
+        codec = fitted_codec(clips, motions[0], model_config)
+    model = new_dance_model(model_config, codec, motions[0], config.rng, clips)
     task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)

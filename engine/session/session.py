@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import queue
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -36,17 +35,18 @@ import numpy as np
 from ..core.assets import asset_path
 from ..core.device import resolve_device
 from ..core.errors import ChoreoError
-from ..core.fileio import atomic_path
 from ..core.mdn import MixtureChoice
 from ..core.training import TrainConfig, TrainResult
 from ..core.training import preload as preload_training
-from ..dance.export import export_motion
-from ..dance.knobs import GENERATION
+from ..dance.knobs import GENERATION, VIEW
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
+from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
-from .state import LossHistory, Take, TrainingProgress
+from .exports import copy_checkpoint, export_take
+from .showing import Showing
+from .state import Fit, LossHistory, Take, TrainingProgress
 from .store import SessionField, StateStore, frame_index, pump_in_asyncio
 from .takes import TakeShelf
 from .training import TrainingRun
@@ -76,16 +76,20 @@ class Session:
     duration = _knob("duration")
     rng = _knob("rng")
     variations = _knob("variations")
+    pose_guard = _knob("pose_guard")
+    anchor = _knob("anchor")
     continue_from_playhead = _knob("continue_from_playhead")
     live = _knob("live")
+    lead_in = SessionField(lambda _s, v: VIEW["lead_in"].check(v), regenerate=False)
+    beat_align = _knob("beat_align")
     seed_frame = SessionField(lambda s, v: s._check_seed_frame(v))
     playhead = SessionField(lambda s, v: s._check_playhead(v), regenerate=False)
 
     def __init__(self, device: str = "auto", worker: Worker | None = None) -> None:
         self.store = StateStore({
             **{name: knob.default for name, knob in GENERATION.items()},
-            "seed_frame": None, "playhead": 0,
-            "motions": (), "motion": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
+            "seed_frame": None, "playhead": 0, "lead_in": VIEW["lead_in"].default, "fit": Fit(),
+            "motions": (), "motion": None, "song": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
             "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
         })
@@ -93,6 +97,7 @@ class Session:
         self._device = str(resolve_device(device))
         self.last_error: WorkerError | None = None
         self.model_checkpoint: Path | None = None  # file the current model can be saved from
+        self._demo_model: DanceModel | None = None
         self._owns_worker = worker is None
         self.worker = worker or Worker(device=self._device)
         self.shelf = TakeShelf(self.store)
@@ -121,12 +126,14 @@ class Session:
     motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
     skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
     model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
+    song = property(lambda self: self.store["song"], doc="The Song takes dance to (engine.dance.music), or None.")
     takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
     current_take = property(lambda self: self.store["current_take"], doc="Shown take, -1: none.")
     training_status = property(lambda self: self.store["training_status"], doc="idle|training|cancelling")
     generation_status = property(lambda self: self.store["generation_status"], doc="idle | generating")
     training_progress = property(lambda self: self.store["training_progress"], doc="TrainingProgress")
     loss_history = property(lambda self: self.store["loss_history"], doc="LossHistory of the current run")
+    fit = property(lambda self: self.store["fit"], doc="Fit: does the model fit the clip on stage")
 
     @property
     def last_training(self) -> TrainResult | None:
@@ -168,16 +175,27 @@ class Session:
 
     @property
     def params(self) -> GenerationParams:
-        """The recipe the next take would use (knobs resolved to frames of the seed clip)."""
+        """The recipe the next take would use (knobs resolved to frames of the seed clip).
+
+        The seed frame is always resolved when there is a seed clip (the playhead, the chosen
+        frame, or right after the first look-back), so a take knows the moment it continues from.
+        """
         clip = self.seed_clip()
+        look_back = max(1, round(self.look_back * self.fps))
         seed_frame = self.seed_frame
-        if self.continue_from_playhead and clip is not None and clip is self.motion:
-            seed_frame = max(2, self.playhead)
-        if clip is not None and seed_frame is not None:
-            seed_frame = min(seed_frame, clip.n_frames)
-        return GenerationParams(self.temperature, self.sigma_temperature, self.mixture,
-                                max(1, round(self.look_back * self.fps)), self.rng, self.frames,
-                                self.variations, seed_frame)
+        if clip is not None:
+            step = max(1, int(self.model.config.frame_step)) if self.model is not None else 1
+            if self.continue_from_playhead and clip is self.motion:
+                seed_frame = self.playhead
+            elif seed_frame is None:
+                seed_frame = look_back + step  # DanceGenerator's own default: primed on the first look-back
+            seed_frame = min(max(seed_frame, step + 1), clip.n_frames)  # the generator needs one step before
+        song = self.song
+        return GenerationParams(self.temperature, self.sigma_temperature, self.mixture, look_back, self.rng,
+                                self.frames, self.variations, seed_frame, self.pose_guard, self.anchor,
+                                song=None if song is None else str(song.path),
+                                song_sha256=None if song is None else song.sha256,
+                                beat_align=song is not None and bool(self.beat_align))
 
     # -- validation ----------------------------------------------------------------
 
@@ -221,11 +239,13 @@ class Session:
         first = motions[0]
         bones = first.bones if len(first.bones) else np.asarray(motion_skeleton(first)[0], np.int64)
         # everything a view reads about the clip is in place before "motion" fires
+        self.store.assign("current_take", -1)  # a new clip is shown on its own; its takes come next
         self.store.assign("motions", motions)
         self.store.assign("skeleton", bones)
         self.store.assign("seed_frame", None)
         self.store.assign("playhead", min(self.playhead, first.n_frames - 1))
         self.store.assign("motion", first)
+        self.store.assign("fit", Fit.between(self.model, first))
         return first
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
@@ -241,17 +261,28 @@ class Session:
             self.store.assign("mixture", "auto")
         fps = model.seed.fps if model.seed is not None else DEFAULT_FPS
         self.store.assign("look_back", round(model.config.default_look_back / fps, 3))  # about a second
-        if self.store.assign("model", model) and self.live:
+        self.store.assign("anchor", float(model.config.anchor))  # the pull the model was trained for
+        changed = self.store.assign("model", model)
+        self.store.assign("fit", Fit.between(model, self.motion))
+        if changed and self.live:
             self.regenerate_live()
 
-    def load_demo(self) -> None:
-        """The synthetic dancer, and the shipped demo model when ``assets/demo_dance.pt`` exists."""
+    @property
+    def model_is_demo(self) -> bool:
+        """True when the model is the demo model ``load_demo`` loaded (nothing the user made or chose)."""
+        return self.model is not None and self.model is self._demo_model
+
+    def load_demo(self, model: bool = True) -> None:
+        """The synthetic dancer, and (``model=True``) the shipped demo model when ``assets/demo_dance.pt``
+        exists. Front ends ask before replacing a model the user trained or loaded (``model_is_demo``)."""
         self.load(synthetic_dancer())
+        if not model:
+            return
         try:
             path = asset_path("demo_dance.pt")
         except ChoreoError:
             return
-        self.load_model(path)
+        self._demo_model = self.load_model(path)
 
     # -- training ------------------------------------------------------------------
 
@@ -295,11 +326,35 @@ class Session:
             raise ChoreoError("no model loaded: train one or load a checkpoint first")
         params = self.params
         take_id = self.worker.reserve_id()
-        n_joints = model.codec.n_joints if model.codec is not None else model.config.n_joints
-        take = self.shelf.start(take_id, params, n_joints, live=bool(self.live))  # before frames can arrive
+        n_joints = Fit.joints_of(model)
+        seed = self.seed_clip()
+        take = self.shelf.start(take_id, params, n_joints, live=bool(self.live), seed=seed)  # before frames
         self.store.assign("generation_status", "generating")
-        self.worker.generate(GenerationRequest(model, params, self.seed_clip(), id=take_id))
+        self.worker.generate(GenerationRequest(model, params, seed, id=take_id, song=self.song))
         return take
+
+    # -- music -----------------------------------------------------------------------
+
+    def load_song(self, path: str | Path | Song) -> Song:
+        """Read and analyse a song (``engine.dance.music.load_song``); takes dance to it from now on and
+        the take length becomes the song's. Raises ChoreoError naming the file."""
+        song = path if isinstance(path, Song) else load_song(path)
+        self.store.assign("song", song)
+        self.duration = min(song.duration, GENERATION["duration"].hi)
+        return song
+
+    def clear_song(self) -> None:
+        """Dance without music again."""
+        self.store.assign("song", None)
+
+    def fit_to_song(self) -> Take:
+        """Make a take as long as the song with its accents on the beats (beat align on). Raises
+        ChoreoError without a song or a model."""
+        if self.song is None:
+            raise ChoreoError("no song loaded: load one first")
+        self.store.assign("duration", min(self.song.duration, GENERATION["duration"].hi))
+        self.store.assign("beat_align", True)
+        return self.generate()
 
     def regenerate_live(self) -> None:
         """Make the live take again with the current knobs (called when a knob moves in live mode)."""
@@ -331,6 +386,17 @@ class Session:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""
         return self.shelf.select(index)
 
+    def show_clip(self) -> None:
+        """Show the clip on its own (no take selected; the takes stay)."""
+        self.store.assign("current_take", -1)
+
+    def showing(self) -> Showing:
+        """What the stage shows now and a video export writes (see ``engine.session.showing``)."""
+        take = self.shelf.current()
+        if take is None:
+            return Showing.of_clip(self.motion, self.skeleton)
+        return Showing.of_take(take, self.current_take + 1, lead_in=bool(self.lead_in))
+
     # -- errors --------------------------------------------------------------------
 
     def _on_error(self, err: WorkerError) -> None:
@@ -347,39 +413,39 @@ class Session:
     # -- files -----------------------------------------------------------------------
 
     def take_motion(self, index: int | None = None, variation: int = 0) -> Motion:
-        """A take (default: the current one) as a Motion with the source's fps, names and bones."""
+        """A take (default: the current one) as a Motion standing like the clip it continues (its fps, names,
+        bones, layout, up axis)."""
         return self.shelf.motion(self.current_take if index is None else index, variation, self.seed_clip())
 
     def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
         """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.
 
-        Options go to ``engine.dance.export.export_motion`` (layout, fps, size, ghost...).
+        Videos (.mp4, .gif) show exactly what the stage shows (``showing()``: same span, ghost
+        alignment, lead-in, figures and colours); data files hold the take's own frames. Other
+        options go to ``engine.dance.export.export_motion`` (layout, size...).
         """
         if what == "motion":
             if self.motion is None:
                 raise ChoreoError("no motion loaded")
-            return export_motion(self.motion, path, overwrite=overwrite, **options)
+            return export_take(self.motion, Showing.of_clip(self.motion, self.skeleton), path, overwrite, options)
         if what != "take":
             raise ChoreoError(f"export what= must be take or motion, got {what!r}")
         take = self.shelf.current()
         if take is None:
             raise ChoreoError("no take to export: generate one first")
         motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
-        return export_motion(motions if len(motions) > 1 else motions[0], path, overwrite=overwrite, **options)
+        showing = self.showing()
+        if take.params.song and Path(path).suffix.lower() == ".mp4" and Path(take.params.song).is_file():
+            # the video carries the song the take dances to, starting with the take (after any lead-in)
+            options.setdefault("song", take.params.song)
+            options.setdefault("song_offset", -showing.lead_in / showing.fps)
+        return export_take(motions if len(motions) > 1 else motions[0], showing, path, overwrite, options)
 
     def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""
         if self.model is None:
             raise ChoreoError("no model to save")
-        src = self.model_checkpoint
-        if src is None or not src.exists():
-            raise ChoreoError("this model has no checkpoint to save (it was not trained or loaded here)")
-        path = Path(path)
-        if path.exists() and not overwrite:
-            raise ChoreoError("exists (pass overwrite=True to replace it)", path)
-        with atomic_path(path, overwrite) as tmp:
-            shutil.copyfile(src, tmp)
-        return path
+        return copy_checkpoint(self.model_checkpoint, path, overwrite)
 
     # -- delivery helpers and shutdown ----------------------------------------------
 

@@ -4,12 +4,16 @@ curves and the signal group. Plain data, no threads."""
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from psygnal import Signal, SignalGroup
 
 from ..core.training import TrainEvent, TrainResult
+from ..dance.motion import Motion
 from .worker import GenerationParams, WorkerError
 
 
@@ -19,7 +23,8 @@ class Take:
     published again as a new ``Take`` with the same ``id``).
 
     ``positions`` ``(variations, frames made so far, joints, 3)`` is read-only; ``params`` is the
-    full recipe (``params.frames`` frames were asked for).
+    full recipe (``params.frames`` frames were asked for). ``seed`` is the clip it continues
+    (from ``params.seed_frame``): the clip on stage then, or the model's own when that did not fit.
     """
 
     id: int
@@ -28,6 +33,7 @@ class Take:
     status: str = "generating"  # generating | done | cancelled | error
     live: bool = False  # made by live regeneration (replaced by the next one)
     created: _dt.datetime = field(default_factory=_dt.datetime.now)
+    seed: Motion | None = field(default=None, repr=False, compare=False)
 
     @property
     def frames_ready(self) -> int:
@@ -98,8 +104,68 @@ class LossHistory:
     val_steps: tuple[int, ...] = ()
     val: tuple[float, ...] = ()
 
+    def overfitting(self, rises: int = 3) -> bool:
+        """True when validation loss has risen ``rises`` times in a row above its best while the training
+        loss kept falling: the model is starting to memorise the training frames."""
+        val, train = self.val, self.train
+        if len(val) < rises + 1 or len(train) < 2:
+            return False
+        recent = val[-(rises + 1):]
+        rising = all(b > a for a, b in itertools.pairwise(recent)) and recent[-1] > min(val)
+        # the training loss over the same stretch of steps
+        since = self.val_steps[-(rises + 1)]
+        window = [t for s, t in zip(self.train_steps, train, strict=True) if s >= since] or list(train[-2:])
+        return rising and len(window) >= 2 and window[-1] < window[0]
 
-BY_VALUE = (int, float, str, bool, TrainingProgress, LossHistory)  # compared with ==, others by identity
+
+def clip_name(motion: Motion | None) -> str:
+    """A short name for a clip: its file name, or what made it."""
+    if motion is None:
+        return ""
+    src = str(motion.source or "clip")
+    if src.startswith("synthetic-markers"):
+        return "synthetic markers"
+    if src.startswith("synthetic"):
+        return "demo dancer"
+    return Path(src).name or src
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether the loaded model can continue the clip on stage (both can be loaded whatever they are)."""
+
+    model_joints: int | None = None  # joints of the body the model dances; None: no model
+    clip_joints: int | None = None  # joints of the clip on stage; None: no clip
+    clip_name: str = ""
+
+    @staticmethod
+    def joints_of(model: Any) -> int:
+        """Joints of the body a dance model dances."""
+        return model.codec.n_joints if model.codec is not None else model.config.n_joints
+
+    @classmethod
+    def between(cls, model: Any, clip: Motion | None) -> Fit:
+        """How ``model`` (a DanceModel or None) fits ``clip`` (or None)."""
+        return cls(None if model is None else cls.joints_of(model), None if clip is None else clip.n_joints,
+                   clip_name(clip))
+
+    @property
+    def ok(self) -> bool:
+        """True unless both are loaded and their bodies differ."""
+        return self.model_joints is None or self.clip_joints is None or self.model_joints == self.clip_joints
+
+    @property
+    def message(self) -> str:
+        """What does not fit and what to do about it ("" when it fits)."""
+        if self.ok:
+            return ""
+        name = self.clip_name or "this clip"
+        return (f"The model dances a body of {self.model_joints} joints; {name} has {self.clip_joints}. "
+                f"New takes continue the model's own clip, not this one. To dance on from {name}, "
+                f"train a model on it (Train tab) or load a model made for {self.clip_joints} joints.")
+
+
+BY_VALUE = (int, float, str, bool, TrainingProgress, LossHistory, Fit)  # compared with ==, others by identity
 
 
 class SessionEvents(SignalGroup):
@@ -117,9 +183,15 @@ class SessionEvents(SignalGroup):
     rng = Signal(int)
     duration = Signal(float)  # seconds
     variations = Signal(int)
+    pose_guard = Signal(float)
+    anchor = Signal(float)
     seed_frame = Signal(object)  # int | None
     continue_from_playhead = Signal(bool)
     live = Signal(bool)
+    lead_in = Signal(bool)  # show the take's lead-in (stage and videos)
+    fit = Signal(Fit)  # does the model fit the clip on stage
+    beat_align = Signal(bool)
+    song = Signal(object)  # Song | None: the song takes dance to (engine.dance.music)
     playhead = Signal(int)
     takes = Signal(tuple)  # tuple[Take, ...]
     current_take = Signal(int)  # index in takes, -1 for none

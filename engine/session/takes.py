@@ -48,14 +48,15 @@ class TakeShelf:
         takes, i = self.takes, self.store["current_take"]
         return takes[i] if 0 <= i < len(takes) else None
 
-    def start(self, take_id: int, params: GenerationParams, n_joints: int, live: bool) -> Take:
-        """Publish an empty take about to be generated and make it current.
+    def start(self, take_id: int, params: GenerationParams, n_joints: int, live: bool,
+              seed: Motion | None = None) -> Take:
+        """Publish an empty take about to be generated (continuing ``seed``) and make it current.
 
         A take still generating is published as cancelled. A live take replaces the current
         live take instead of adding one.
         """
         buffer = np.zeros((params.variations, params.frames, n_joints, 3), np.float32)
-        take = Take(take_id, _frozen(buffer[:, :0]), params, live=live)
+        take = Take(take_id, _frozen(buffer[:, :0]), params, live=live, seed=seed)
         with self.store.lock:
             takes = [replace(t, status="cancelled") if t.status == "generating" else t for t in self.takes]
             self._buffers = {take_id: buffer}  # only the newest take is still being written
@@ -95,13 +96,17 @@ class TakeShelf:
                 self._publish(index, replace(take, status=status))
 
     def motion(self, index: int, variation: int, source: Motion | None) -> Motion:
-        """Take ``index``'s ``variation`` as a Motion with the source clip's fps, names, bones and layout."""
+        """Take ``index``'s ``variation`` as a Motion standing like the clip it continued (``take.seed``;
+        ``source`` for a take that does not know it): that clip's fps, names, bones and layout."""
         takes = self.takes
         if not takes or not -len(takes) <= index < len(takes):
             raise ChoreoError("no take to export: generate one first")
         take = takes[index]
         positions, name = take.positions[variation], f"take {take.id}"
-        return Motion(positions, source=name) if source is None else source.like(positions, name)
+        source = take.seed if take.seed is not None else source
+        if source is None or source.n_joints != positions.shape[1]:  # e.g. a clip of another body opened since
+            return Motion(positions, source=name)
+        return source.like(positions, name)
 
     def select(self, index: int) -> Take:
         """Show take ``index`` (negative counts from the end). Raises ChoreoError when out of range."""

@@ -58,6 +58,7 @@ from ..core.mdn import MixtureChoice
 from ..core.training import TrainConfig, TrainEvent, TrainResult
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion
+from ..dance.music import Song
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,11 @@ class GenerationParams:
     frames: int = 300  # frames to generate
     variations: int = 1
     seed_frame: int | None = None  # frame of the seed clip it continues from; None: the generator's default
+    pose_guard: float = 1.0  # radius of the pose guard in held-out pose distances (0 = off)
+    anchor: float | None = None  # pull towards the anchor head's pose per step (None: the model's)
+    song: str | None = None  # the song the take dances to (path as loaded); None: no song
+    song_sha256: str | None = None  # the song file's SHA-256, to know it is the same song when regenerating
+    beat_align: bool = False  # the take was re-timed onto the song's beats (engine.dance.warp)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class GenerationRequest:
     params: GenerationParams
     seed: Motion | np.ndarray | None = None  # None: the stretch of training data inside the model
     id: int = 0
+    song: Song | None = None  # with params.beat_align: the take is re-timed onto its beats
 
 
 @dataclass(frozen=True)
@@ -317,7 +324,11 @@ class Worker:
         p = req.params
         gen = DanceGenerator(req.model, seed=req.seed, seed_frame=p.seed_frame, look_back=p.look_back,
                              temperature=p.temperature, sigma_temperature=p.sigma_temperature,
-                             mixture=p.mixture, rng=p.rng, variations=p.variations)
+                             mixture=p.mixture, rng=p.rng, variations=p.variations, pose_guard=p.pose_guard,
+                             anchor=p.anchor)
+        if req.song is not None and p.beat_align:
+            self._run_to_song(req, gen, t0)
+            return
         out = np.empty((p.variations, p.frames, gen.codec.n_joints, 3), np.float32)
         done = sent = 0
         last_emit = time.perf_counter()
@@ -333,6 +344,30 @@ class Worker:
                 sent, last_emit = done, now
         self.generation_finished.emit(
             GenerationDone(req.id, out[:, :done], done < p.frames, time.perf_counter() - t0))
+
+    def _run_to_song(self, req: GenerationRequest, gen: Any, t0: float) -> None:
+        """A beat-aligned take: dance longer than asked, re-time onto the song's beats, then stream it."""
+        from ..dance.warp import frames_to_generate, projector_for, retime_to_song
+
+        p, song = req.params, req.song
+        assert song is not None
+        seed = req.seed if isinstance(req.seed, Motion) else req.model.seed
+        fps = float(seed.fps) if seed is not None else 30.0
+        seconds = p.frames / fps
+        raw = np.empty((p.variations, frames_to_generate(seconds, fps, True), gen.codec.n_joints, 3), np.float32)
+        for i in range(raw.shape[1]):
+            if self._superseded(req.id):
+                self.generation_finished.emit(GenerationDone(req.id, raw[:, :0], True, time.perf_counter() - t0))
+                return
+            raw[:, i] = gen.step()
+        projector = projector_for(req.model) if gen.rigid else None
+        out = np.stack([retime_to_song(r, fps, song.beats, seconds, projector)[0] for r in raw])
+        t1 = time.perf_counter()
+        for start in range(0, p.frames, CHUNK_FRAMES * 32):
+            stop = min(p.frames, start + CHUNK_FRAMES * 32)  # stamped with when its share of the work was done
+            self.frames.emit(FrameChunk(req.id, start, out[:, start:stop].copy(), p.frames, p,
+                                        t=t0 + (t1 - t0) * stop / p.frames))
+        self.generation_finished.emit(GenerationDone(req.id, out, False, time.perf_counter() - t0))
 
     # -- errors and shutdown -------------------------------------------------------
 

@@ -8,8 +8,11 @@ endings = complete(model, drawings[0][:10], n=4)         # the prefix is kept ex
 ```
 """
 
+from .animals import animal_sketches, animal_svgs
 from .model import SketchConfig, SketchRNN, load_sketch_model
+from .progress import SketchSamples
 from .quality import sketch_quality, sketch_size, stroke_count
+from .recipe import TrainingPlan, plan_training
 from .render import render_png, save_sketches, sketches_to_svg
 from .sampling import complete, encode, interpolate, reconstruct, sample, slerp
 from .strokes import (
@@ -27,7 +30,11 @@ from .task import SketchTask, evaluate_sketch, sketch_losses, sketch_train_confi
 __all__ = [
     "SketchConfig",
     "SketchRNN",
+    "SketchSamples",
     "SketchTask",
+    "TrainingPlan",
+    "animal_sketches",
+    "animal_svgs",
     "complete",
     "encode",
     "evaluate_sketch",
@@ -37,6 +44,7 @@ __all__ = [
     "load_split",
     "load_strokes",
     "offset_scale",
+    "plan_training",
     "reconstruct",
     "render_png",
     "sample",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ from ..core.fit import fit
 from ..core.mdn import BivariateMixture, bivariate_nll
 from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
 from .model import LEGACY_CONFIG, SketchConfig, SketchRNN
+from .progress import SAMPLE_EVERY_S, SampleMonitor
+from .recipe import fit_to_length, plan_training, prepare
 from .strokes import (
     drawing_sizes,
     filter_by_length,
@@ -51,21 +53,30 @@ def kl_eta(config: SketchConfig, step: int) -> float:
     return 1.0 - (1.0 - config.kl_eta_min) * config.kl_decay**step
 
 
+def pen_weight_at(config: SketchConfig, step: int) -> float:
+    """Weight of the lift and end targets at ``step``: ``1 + (pen_weight - 1) * pen_weight_decay**step``."""
+    return 1.0 + (config.pen_weight - 1.0) * config.pen_weight_decay**step
+
+
 def sketch_losses(mix: BivariateMixture, x5: Tensor, lengths: Tensor, mu: Tensor, logvar: Tensor,
-                  n_max: int | None = None) -> dict[str, Tensor]:
+                  n_max: int | None = None, pen_weight: float = 1.0) -> dict[str, Tensor]:
     """Per-batch loss terms as in the paper (all fp32 scalars).
 
     ``offset``: ``-log p(dx, dy)`` summed over each sketch's real points, divided by
     ``Nmax`` (the padded length); ``pen``: cross-entropy of the pen state over all ``Nmax``
-    steps (padding teaches "the sketch has ended"), divided by ``Nmax``; both averaged
-    over the batch (``n_max`` defaults to the padded length of ``x5``).
+    steps (padding teaches "the sketch has ended"), divided by ``Nmax``, with the "lift" and
+    "end" targets weighted by ``pen_weight`` (``SketchConfig.pen_weight``; 1 = the paper);
+    both averaged over the batch (``n_max`` defaults to the padded length of ``x5``).
     ``kl``: KL(q(z|x) || N(0, I)) averaged over latent dims and batch.
     """
     target = x5[:, 1:].float()
     n_max = target.shape[1] if n_max is None else n_max
     mask = (torch.arange(target.shape[1], device=target.device)[None, :] < lengths.to(target.device)[:, None]).float()
     offset = (bivariate_nll(mix, target[..., :2]) * mask).sum(1) / n_max
-    pen = -(torch.log_softmax(mix.pen_logits.float(), -1) * target[..., 2:]).sum(-1).sum(1) / n_max
+    pen_target = target[..., 2:]
+    if pen_weight != 1.0:
+        pen_target = pen_target * pen_target.new_tensor([1.0, pen_weight, pen_weight])
+    pen = -(torch.log_softmax(mix.pen_logits.float(), -1) * pen_target).sum(-1).sum(1) / n_max
     kl = -0.5 * torch.mean(1 + logvar - mu.pow(2) - logvar.exp())
     return {"offset": offset.mean(), "pen": pen.mean(), "recon": offset.mean() + pen.mean(), "kl": kl}
 
@@ -105,8 +116,9 @@ class SketchTask:
 
     def loss(self, forward: Forward, batch: SketchBatch, step: int) -> tuple[Tensor, int, dict[str, float]]:
         mix, mu, logvar = forward(batch.x5, batch.lengths, batch.eps, batch.prior, batch.size)
-        parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar, self.max_len)
         c = self.model.config
+        parts = sketch_losses(mix, batch.x5, batch.lengths, mu, logvar, self.max_len,
+                              1.0 if batch.validation else pen_weight_at(c, step))
         eta = 1.0 if batch.validation else kl_eta(c, step)
         kl_term = torch.clamp(parts["kl"], min=c.kl_min) if c.conditional else parts["kl"] * 0
         total = parts["recon"] + c.kl_weight * eta * kl_term
@@ -166,13 +178,21 @@ def train_sketch(
     on_event: Callable[[TrainEvent], None] | None = None,
     cancel: threading.Event | None = None,
     resume: str | Path | None = None,
+    simplify: bool = True,
+    sample_every_s: float = SAMPLE_EVERY_S,
 ) -> TrainResult:
     """Train a ``SketchRNN`` on stroke-3 data; ``result.model`` holds the best weights.
 
+    The data is first looked at (``recipe.plan_training``): long sets are re-simplified,
+    over-long drawings fitted to ``max_seq_len``, and without ``config.minutes`` /
+    ``config.epochs`` the budget is chosen from the data; a ``TrainEvent("plan")`` says what
+    was decided (``simplify=False`` trains the drawings as given). Every ``sample_every_s``
+    seconds (0: never) a few drawings are sampled and emitted as a ``SketchSamples`` event.
     Offsets are divided by the training set's standard deviation; that scale (and
     the padded length) travels in the checkpoint and is reused for sampling and eval.
     """
     config = config or sketch_train_config()
+    emit = on_event or (lambda e: None)
     train, valid = resolve_splits(data)
     scale = None
     if resume is not None:
@@ -182,11 +202,16 @@ def train_sketch(
     model_config = model_config or SketchConfig()
     src = str(data) if isinstance(data, (str, Path)) else "sketches"
     n_in = len(train)
-    train = filter_by_length(train, 2, model_config.max_seq_len)
-    valid = filter_by_length(valid, 2, model_config.max_seq_len)
+    train = filter_by_length(train, 2, 10**9)
+    plan = plan_training(train, model_config.max_seq_len, config.minutes if config.epochs is None else 0.0,
+                         simplify)
+    train, valid = prepare(train, plan, simplify), prepare(filter_by_length(valid, 2, 10**9), plan, simplify)
     if len(train) < 2:
         raise ChoreoError(f"need at least 2 training sketches of 2..{model_config.max_seq_len} points, "
                           f"found {len(train)} of {n_in}", src if isinstance(data, (str, Path)) else None)
+    if config.minutes is None and config.epochs is None:
+        config = replace(config, minutes=plan.minutes)
+    emit(TrainEvent("plan", message=plan.describe() if config.epochs is None else "; ".join(plan.notes[:-1])))
     if model_config.end_after_lift:  # a drawing ends with the pen off the paper (the model's end rule)
         train, valid = lift_last_point(train), lift_last_point(valid)
     integer = all(np.issubdtype(np.asarray(s).dtype, np.integer) for s in train[:100])
@@ -197,16 +222,19 @@ def train_sketch(
     train_n = normalize(train, scale)
     pick = np.random.default_rng(0).permutation(len(train_n))[:SIZES_KEPT]
     sizes = torch.from_numpy(sketch_sizes([train_n[i] for i in pick], max_len))
-    extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes}
+    extra = {"scale": scale, "integer_units": integer, "max_len": max_len, "source": src, "sizes": sizes,
+             "epsilon": plan.epsilon}
     torch.manual_seed(config.rng)
     model = SketchRNN(model_config)
+    model.scale, model.integer_units, model.max_len, model.sizes = scale, integer, max_len, sizes
+    model.epsilon = plan.epsilon
     team = Team.current()  # in a team (torchrun, --nproc) each process trains and validates on its share
     task = SketchTask(model, team.shard(train_n), team.shard(normalize(valid, scale)), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
-    result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event, cancel=cancel,
-                 resume=resume)
-    model.scale, model.integer_units, model.max_len, model.sizes = scale, integer, max_len, sizes
-    return result
+    stub = max(2, int(np.percentile([len(s) for s in train], 5) / 2))
+    monitor = SampleMonitor(model, emit, every_s=sample_every_s, shortest=stub)
+    return fit(task, config, out, model_config=asdict(model_config), on_event=monitor, cancel=cancel,
+               resume=resume)
 
 
 @torch.no_grad()
@@ -214,9 +242,12 @@ def evaluate_sketch(model: SketchRNN, sketches: Sequence[np.ndarray], batch: int
                     ) -> dict[str, float]:
     """Reconstruction (offset + pen) and KL loss per sketch, averaged over ``sketches``.
 
-    Sketches longer than the model's padded length are skipped (reported as ``skipped``).
+    The sketches are prepared as the training drawings were (re-simplified with the model's
+    ``epsilon``, over-long ones simplified further to fit); those that still do not fit the
+    model's padded length are skipped (reported as ``skipped``).
     """
-    usable = filter_by_length(sketches, 1, model.max_len)
+    fitted = [fit_to_length(s, model.max_len, model.epsilon) if len(s) else None for s in sketches]
+    usable = [s for s in fitted if s is not None]
     if model.config.end_after_lift:  # as in training: the pen is off the paper when a drawing ends
         usable = lift_last_point(usable)
     if not usable:

@@ -19,6 +19,7 @@ from engine.core.mdn import diag_mixture_nll
 from engine.core.training import TrainConfig
 from engine.dance.generation import DanceGenerator
 from engine.dance.model import DanceConfig, DanceModel
+from engine.dance.pose_guard import build_pose_bank
 from engine.dance.representation import MotionCodec
 from engine.dance.skeleton import infer_bones
 from engine.dance.synthetic import synthetic_markers
@@ -48,6 +49,8 @@ def _bench_model(config: DanceConfig, frames: int = 4000) -> tuple[DanceModel, D
     bones, lengths = infer_bones(motion.positions)
     model.codec, model.seed = codec, motion
     model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths)
+    model.pose_bank, model.pose_radius = build_pose_bank([motion.positions], up=1)  # as train() builds it
+    model.pose_up = 1
     task = DanceTask(model, [motion.positions], codec, 0.1, extra={})
     return model, task, motion.positions
 

@@ -107,7 +107,7 @@ def _stages(path: str) -> dict[str, Any]:
     task = DanceTask(model, [m.positions], codec, 0.1, extra={})
     out["task_build_seconds"] = time.perf_counter() - t0
     out["after_task_build_mb"] = _peak_mb()
-    out["task_arrays_mb"] = sum(x.nbytes + y.nbytes for x, y in task.train_parts + task.val_parts) / MB
+    out["task_arrays_mb"] = sum(sum(a.nbytes for a in part) for part in task.train_parts + task.val_parts) / MB
     out["rss_holding_task_mb"] = _rss_mb()
     return out
 

@@ -16,6 +16,7 @@ BENCHES: dict[str, Callable[..., dict[str, Any]]] = {
     "dance_generation": dance.bench_dance_generation,
     "precision": dance.bench_precision,
     "sketch_training": sketch.bench_sketch_training,
+    "sketch_long_training": sketch.bench_sketch_long_training,
     "live_latency": live.bench_live_latency,
     "distributed": distributed.bench_distributed,  # 1 and 2 training processes (DDP): per process and in all
     "scale": scale.bench_scale,  # an hour of mocap: minutes and ~2 GB, so only with --only

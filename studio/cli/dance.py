@@ -25,6 +25,7 @@ from engine.dance.skeleton import integrity
 from .dance_info import add_info_parser, add_proportions_flag
 from .distributed import add_nproc_arg, run_as_team
 from .knobs import add_knob
+from .music import add_music_args, beat_report, dance, read_song
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
 
 
@@ -53,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
     add_generation_args(g)
+    add_music_args(g)
     g.add_argument("--out", help="take.npy | .npz | .csv | .json | .bvh | .glb | .mp4 | .gif "
                                  "(default: take.npy, numbered if taken)")
     g.add_argument("--layout", help="frames-first | joints-first for .npy (default: the seed's layout)")
@@ -67,13 +69,14 @@ def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) ->
     for a stream, which runs until stopped)."""
     g.add_argument("model", help="checkpoint written by choreo train")
     if take_length:
-        g.add_argument("--frames", type=int, default=900, help="frames to generate")
+        g.add_argument("--frames", type=int, help="frames to generate (default 900, or the song's length with --music)")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
     g.add_argument("--look-back", type=int, help="frames before the seed frame that prime the model "
                                                 "(default: the model's, about a second)")
-    for name in ("temperature", "sigma_temperature", "variations", "rng"):
+    for name in ("temperature", "sigma_temperature", "variations", "rng", "pose_guard"):
         if take_length or name != "variations":
             add_knob(g, GENERATION[name])
+    add_knob(g, GENERATION["anchor"], default=None, help=GENERATION["anchor"].tip + " (default: the model's)")
     knob = GENERATION["mixture"]
     g.add_argument("--mixture", default=knob.default, help=knob.tip + " (auto | argmax | a component index)")
     g.add_argument("--no-rigid", action="store_true", help="do not hold bone lengths at the data's lengths")
@@ -98,7 +101,8 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
     mixture: str | int = int(args.mixture) if args.mixture.lstrip("-").isdigit() else args.mixture
     gen = DanceGenerator(model, seed=seed, seed_frame=seed_frame, look_back=look_back,
                          temperature=args.temperature, sigma_temperature=args.sigma_temperature,
-                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid)
+                         mixture=mixture, rng=args.rng, variations=variations, rigid=not args.no_rigid,
+                         pose_guard=args.pose_guard, anchor=args.anchor)
     torch.set_num_threads(1)  # one frame at a time: a second thread only adds hand-off cost
     return gen, seed
 
@@ -150,17 +154,22 @@ def parse_seed_from(spec: str) -> tuple[str, int | None]:
 def cmd_generate(args: argparse.Namespace) -> int:
     from engine.dance.export import export_motion
 
-    if args.frames < 1:
+    if args.frames is not None and args.frames < 1:
         raise ChoreoError(f"--frames must be at least 1, got {args.frames}")
+    song = read_song(args)
     out = Path(args.out) if args.out else next_free_path("take", ".npy")
     if out.exists() and not args.force:
         raise ChoreoError("already exists (use --force to replace it)", out)
     gen, seed = generator_from_args(args, args.variations)
     model = gen.model
+    args.frames = args.frames or (round(song.duration * seed.fps) if song is not None else 900)
     progress, close = count_bar(args.frames, "generating")
     t0 = time.perf_counter()
     try:
-        frames = gen.generate(args.frames, on_frame=lambda i, _f: progress(i + 1, args.frames))
+        if song is None:
+            frames = gen.generate(args.frames, on_frame=lambda i, _f: progress(i + 1, args.frames))
+        else:
+            frames = dance(gen, model, song, seed.fps, args.frames, args.beat_align == "on", progress)
     finally:
         close()
     seconds = time.perf_counter() - t0
@@ -169,8 +178,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     video = out.suffix.lower() in (".mp4", ".gif")
     vprog, vclose = count_bar(args.frames, f"writing {out.name}", enabled=video)
     try:
+        sound = {"song": song.path} if song is not None and out.suffix.lower() == ".mp4" else {}
         written = export_motion(motions if len(motions) > 1 else motions[0], out, layout=args.layout,
-                                overwrite=args.force, progress=vprog)
+                                overwrite=args.force, progress=vprog, **sound)
     finally:
         vclose()
     paths = written if isinstance(written, list) else [written]
@@ -186,5 +196,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "out": [str(p) for p in paths], "frames": args.frames, "variations": len(takes),
             "seconds": seconds, "frames_per_s": args.frames * len(takes) / seconds,
             "quality": {k: v for k, v in quality.items() if isinstance(v, (int, float, bool))},
+            **({"music": beat_report(takes[0], seed.fps, song)} if song is not None else {}),
         }))
     return 0

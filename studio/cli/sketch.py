@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from engine.sketch.knobs import DRAWING
 
 from .distributed import add_nproc_arg, run_as_team
 from .knobs import add_knob
-from .progress import training_bar
+from .progress import sketch_training_bar
 
 OUTPUT_TYPES = (".npz", ".svg", ".png")
 
@@ -36,6 +37,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, team: Team) -> int:
     """Train alone, or as one process of a team (``--nproc``/torchrun: only rank 0 reports)."""
+    import torch
+
     from engine.sketch.model import SketchConfig
     from engine.sketch.synthetic import synthetic_sketches
     from engine.sketch.task import sketch_train_config, train_sketch
@@ -47,19 +50,41 @@ def _train(args: argparse.Namespace, team: Team) -> int:
     tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "rng": args.rng}
     if args.batch:
         tc["batch"] = args.batch
-    if args.minutes is None and args.epochs is None:
-        tc["minutes"] = 4.0
-    on_event, close = training_bar(enabled=not args.quiet and team.is_main)
+    from engine.sketch.recipe import training_threads
+
+    threads, why = training_threads(args.threads)
+    if team.alone:
+        torch.set_num_threads(threads)
+    else:  # the launcher split the cores between the processes (OMP_NUM_THREADS)
+        threads, why = torch.get_num_threads(), ""
+    bar, close = sketch_training_bar(enabled=not args.quiet and team.is_main)
+    if why and not args.quiet:
+        print(f"threads: {threads} ({why})", file=sys.stderr)
+    seen: dict = {}
+
+    grids: list[list[float]] = []  # (seconds, step, finished share) of each sample grid
+
+    def on_event(e) -> None:
+        if e.kind in ("plan", "samples"):
+            seen[e.kind] = e
+        if e.kind == "samples":
+            grids.append([round(e.elapsed_s, 1), e.step, e.finished_share])
+        bar(e)
+
     try:
         result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
-                              on_event=on_event, resume=args.resume)
+                              on_event=on_event, resume=args.resume, simplify=args.simplify == "auto",
+                              sample_every_s=args.sample_every if team.is_main else 0.0)  # only rank 0 shows
     finally:
         close()
     if not team.is_main:
         return 0
     summary = result.summary()
     summary.update(kind="sketch", parameters=result.model.n_parameters if result.model else None,
-                   steps_per_s=result.steps / max(result.seconds, 1e-9))
+                   steps_per_s=result.steps / max(result.seconds, 1e-9),
+                   plan=seen["plan"].message if "plan" in seen else None,
+                   finished_share=seen["samples"].finished_share if "samples" in seen else None,
+                   finished_by_time=grids, threads=threads)
     if args.json:
         print(json.dumps(summary))
     else:
@@ -148,13 +173,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--demo", action="store_true", help="train on procedural demo shapes instead")
     t.add_argument("--out", required=True, help="checkpoint to write (.pt)")
     t.add_argument("--force", action="store_true", help="replace an existing --out checkpoint")
-    t.add_argument("--minutes", type=float, default=None, help="time budget (default 4)")
+    t.add_argument("--minutes", type=float, default=None,
+                   help="time budget (default: chosen from the data's size and length, 4-12 min; said at the start)")
     t.add_argument("--epochs", type=float, default=None, help="passes over the training sketches instead")
     t.add_argument("--batch", type=int, default=None, help="sketches per step (default 64)")
     for name in ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len"):
         t.add_argument("--" + name.replace("_", "-"), type=int, default=None,
                        help=f"model size (default {getattr(SketchConfig(), name)})")
+    t.add_argument("--simplify", choices=("auto", "off"), default="auto",
+                   help="auto: re-simplify long drawings (RDP, as Quick, Draw! did) and fit over-long ones to "
+                        "--max-seq-len; off: train them as given (over-long ones left out)")
+    t.add_argument("--sample-every", type=float, default=20.0, metavar="SECONDS",
+                   help="sample a few drawings this often to show how many are finished (0: never)")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    t.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: all cores, or 1 when the machine is already busy)")
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights and batches")
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -33,6 +33,7 @@ no GUI backend) into another ``Image``, throttled while training runs.
 """
 
 from .images import loss_plot_png, png_bytes
+from .sketch import SketchTrainer
 from .widget import StudioWidget
 
-__all__ = ["StudioWidget", "loss_plot_png", "png_bytes"]
+__all__ = ["SketchTrainer", "StudioWidget", "loss_plot_png", "png_bytes"]

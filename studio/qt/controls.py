@@ -14,13 +14,24 @@ from PyQt6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QPushButton, QV
 
 from engine.core.errors import ChoreoError
 from engine.dance.knobs import GENERATION, mixture_choices
-from engine.session import Session
+from engine.session import Session, Take
+from engine.session.showing import clip_name
 
 from .bridge import SessionBridge
 from .knobs import KnobEditor
+from .reasons import explain
 
 NUMBERS = ("temperature", "sigma_temperature", "mixture", "look_back", "duration", "rng", "variations")
 SWITCHES = ("continue_from_playhead", "live")
+
+
+def take_label(index: int, take: Take, fps: float) -> str:
+    """How a take is named in the menu: its number, length in seconds and recipe."""
+    p = take.params
+    seconds = p.frames / (take.seed.fps if take.seed is not None else fps)
+    status = "" if take.status in ("done", "generating") else f" ({take.status})"
+    return (f"take {index + 1}: {seconds:.1f} s, T={p.temperature:g} σ={p.sigma_temperature:g} ×{p.variations}"
+            f"{' (live)' if take.live else ''}{status}")
 
 
 class GenerationControls(QWidget):
@@ -36,9 +47,9 @@ class GenerationControls(QWidget):
             setattr(self, name, editor)
         self.generate_btn = QPushButton("Generate")
         self.stop_btn = QPushButton("Stop")
-        self.stop_btn.setToolTip("Stop the take being generated (keeps what is done)")
         self.takes = QComboBox()
-        self.takes.setToolTip("Takes made so far: pick one to show and export")
+        self.takes.setToolTip("What the stage shows (and Export writes): the clip on its own, or one of the "
+                              "takes made so far")
 
         form = QFormLayout()
         for name in NUMBERS:
@@ -52,7 +63,7 @@ class GenerationControls(QWidget):
             lay.addWidget(self.editors[name])
         lay.addLayout(buttons)
         form2 = QFormLayout()
-        form2.addRow("Take", self.takes)
+        form2.addRow("Show", self.takes)
         lay.addLayout(form2)
         lay.addStretch(1)
 
@@ -70,6 +81,8 @@ class GenerationControls(QWidget):
         for sig in (ev.duration, ev.look_back, ev.motion, ev.model):
             bridge.connect(sig, lambda *_: self._show_frames())
         bridge.connect(ev.model, lambda _m: self._refresh_mixtures())
+        bridge.connect(ev.fit, lambda _f: self._refresh_mixtures())
+        bridge.connect(ev.motion, lambda _m: self._refresh_takes())
         bridge.connect(ev.takes, lambda _t: self._refresh_takes())
         bridge.connect(ev.current_take, lambda _i: self._refresh_takes())
         bridge.connect(ev.generation_status, self._show_generation_status)
@@ -104,33 +117,38 @@ class GenerationControls(QWidget):
         self.editors["look_back"].note.setText(f"{max(1, round(s.look_back * fps))} frames")
 
     def _refresh_mixtures(self) -> None:
-        cfg = self.session.model_config
+        s = self.session
+        cfg = s.model_config
         self.editors["mixture"].set_choices(mixture_choices(cfg.mixtures if cfg is not None else 0))
-        self.editors["mixture"].set_value(self.session.mixture)
-        has_model = self.session.model is not None
-        self.generate_btn.setEnabled(has_model)
-        self.generate_btn.setToolTip("Dance a new take with these settings (Ctrl+G)" if has_model else
-                                     "No model yet: train one (Training tab) or load one (File ▸ Load model)")
+        self.editors["mixture"].set_value(s.mixture)
+        tip = "Dance a new take with these settings (Ctrl+G)"
+        if s.model is not None and not s.fit.ok:
+            tip += ". This model does not fit the clip on stage: the take continues the model's own clip"
+        explain(self.generate_btn, None if s.model is not None else
+                "No model yet: train one (Train tab) or load one (File ▸ Load model)", tip)
 
     def _refresh_takes(self) -> None:
-        takes = self.session.takes
-        labels = [f"take {i + 1}: {t.params.frames / self.session.fps:.1f} s, T={t.params.temperature:g} "
-                  f"σ={t.params.sigma_temperature:g} ×{t.params.variations}{' (live)' if t.live else ''}"
-                  for i, t in enumerate(takes)]
+        s = self.session
+        takes = s.takes
+        clip = f"the clip on its own: {clip_name(s.motion)}" if s.motion is not None else "the clip on its own"
+        labels = [clip] + [take_label(i, t, s.fps) for i, t in enumerate(takes)]
         if labels != [self.takes.itemText(i) for i in range(self.takes.count())]:
             self.takes.clear()
             self.takes.addItems(labels)
-        if takes and self.session.current_take >= 0:
-            self.takes.setCurrentIndex(self.session.current_take)
+        self.takes.setCurrentIndex(s.current_take + 1 if 0 <= s.current_take < len(takes) else 0)
 
     def _pick_take(self, index: int) -> None:
         try:
-            self.session.select_take(index)
+            if index <= 0:
+                self.session.show_clip()
+            else:
+                self.session.select_take(index - 1)
         except ChoreoError as err:
             self.error.emit(str(err))
 
     def _show_generation_status(self, status: str) -> None:
-        self.stop_btn.setEnabled(status == "generating")
+        explain(self.stop_btn, None if status == "generating" else "Nothing is being generated right now",
+                "Stop the take being generated (keeps what is done)")
 
     def generate(self) -> None:
         """Start a take with every typed value (errors become a message, never an exception)."""

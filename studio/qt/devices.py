@@ -32,8 +32,15 @@ def device_choices() -> list[tuple[str, str, bool]]:
 
 
 def add_device_menu(window: QMainWindow, session: Session, bridge: SessionBridge) -> QMenu:
-    """Add the Device menu to ``window``'s menu bar; problems go to ``window.show_error``."""
-    menu = window.menuBar().addMenu("De&vice")
+    """Add the Device menu to ``window``'s menu bar (before Help, in ``window.menus``); problems go to
+    ``window.show_error``."""
+    menu = QMenu("De&vice", window)
+    menus = getattr(window, "menus", {})
+    if "Help" in menus:
+        window.menuBar().insertMenu(menus["Help"].menuAction(), menu)  # before Help, as menus go
+    else:
+        window.menuBar().addMenu(menu)
+    menus["Device"] = menu
     menu.setToolTipsVisible(True)
     group = QActionGroup(menu)
     actions: dict[str, QAction] = {}

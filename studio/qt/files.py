@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PyQt6.QtWidgets import (
@@ -102,22 +103,26 @@ class ExportChoice:
 class ExportDialog(QDialog):
     """Choose what to export (take or clip), the format and the file."""
 
-    def __init__(self, parent: QWidget | None, has_take: bool, variations: int = 1) -> None:
+    def __init__(self, parent: QWidget | None, has_take: bool, variations: int = 1,
+                 default: Path | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self.what = QComboBox()
         if has_take:
-            self.what.addItem(f"Current take ({variations} variation{'s' if variations > 1 else ''})", "take")
-        self.what.addItem("Source clip", "motion")
+            self.what.addItem(f"The take on stage ({variations} variation{'s' if variations > 1 else ''})", "take")
+        self.what.addItem("The clip on its own", "motion")
         self.fmt = QComboBox()
         for label, suffix in EXPORT_FORMATS.items():
             self.fmt.addItem(label, suffix)
-        self.path = QLineEdit(str(Path.home() / "take.mp4"))
+        default = default or Path.home() / "take.mp4"
+        self.fmt.setCurrentIndex(max(0, self.fmt.findData(default.suffix.lower())))
+        self.path = QLineEdit(str(default))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.fmt.currentIndexChanged.connect(self._fix_suffix)
-        self.note = QLabel("Several variations: videos show them side by side; data files get _v0, _v1… "
-                           "An existing file is never replaced without asking.")
+        self.note = QLabel("Videos show exactly what the stage plays: the take (variations side by side), the "
+                           "ghost of its clip, and the lead-in when it is on. Data files hold the take's frames "
+                           "(_v0, _v1… per variation). An existing file is never replaced without asking.")
         self.note.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -154,9 +159,10 @@ class ExportDialog(QDialog):
         return ExportChoice(p, self.what.currentData())
 
 
-def ask_export(parent: QWidget | None, has_take: bool, variations: int = 1) -> ExportChoice | None:
-    """Run the export dialog; None when cancelled."""
-    dlg = ExportDialog(parent, has_take, variations)
+def ask_export(parent: QWidget | None, has_take: bool, variations: int = 1,
+               default: Path | None = None) -> ExportChoice | None:
+    """Run the export dialog (``default``: the file it proposes); None when cancelled."""
+    dlg = ExportDialog(parent, has_take, variations, default)
     return dlg.choice() if dlg.exec() == QDialog.DialogCode.Accepted else None
 
 
@@ -183,16 +189,34 @@ def ask_save_path(parent: QWidget | None, title: str, default: str, pattern: str
     return path or None
 
 
+def _choose(parent: QWidget | None, title: str, text: str, info: str, choices: list[tuple[str, str, Any]]) -> str:
+    """A question with buttons ``(answer, label, role)`` (the first is the default); ``"cancel"`` otherwise."""
+    box = QMessageBox(parent)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setInformativeText(info)
+    buttons = {box.addButton(label, role): answer for answer, label, role in choices}
+    box.setDefaultButton(next(iter(buttons)))
+    box.exec()
+    return buttons.get(box.clickedButton(), "cancel")
+
+
 def ask_training_close(parent: QWidget | None) -> str:
     """Closing while training: ``"keep"`` (stop, then save the model), ``"discard"`` or ``"cancel"``."""
-    box = QMessageBox(parent)
-    box.setWindowTitle("Training is running")
-    box.setText("A model is still training. Stop it and close?")
-    box.setInformativeText("The model keeps its best weights so far; you can save them before closing.")
-    keep = box.addButton("Stop and keep the model…", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Stop and discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.addButton("Keep training", QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.exec()
-    clicked = box.clickedButton()
-    return "keep" if clicked is keep else "discard" if clicked is discard else "cancel"
+    role = QMessageBox.ButtonRole
+    return _choose(parent, "Training is running", "A model is still training. Stop it and close?",
+                   "The model keeps its best weights so far; you can save them before closing.",
+                   [("keep", "Stop and keep the model…", role.AcceptRole),
+                    ("discard", "Stop and discard", role.DestructiveRole),
+                    ("cancel", "Keep training", role.RejectRole)])
+
+
+def ask_demo_model(parent: QWidget | None) -> str:
+    """File > Demo with a model of the user's loaded: ``"clip"`` (keep the model), ``"both"`` or ``"cancel"``."""
+    role = QMessageBox.ButtonRole
+    return _choose(parent, "Load the demo", "Load the demo dancer. Replace your model with the demo model too?",
+                   "Your model is not saved in a file the studio knows about unless you saved it "
+                   "(File ▸ Save model). Keeping it leaves it loaded beside the demo dancer.",
+                   [("clip", "Demo dancer only (keep my model)", role.AcceptRole),
+                    ("both", "Replace my model with the demo's", role.DestructiveRole),
+                    ("cancel", "Cancel", role.RejectRole)])

@@ -41,8 +41,9 @@ class KnobEditor(QWidget):
         self.spin: QAbstractSpinBox | None = None
         self.check: QCheckBox | None = None
         self.menu: QComboBox | None = None
-        self.note = QLabel()  # e.g. "= 300 frames" beside a duration
+        self.note = QLabel()  # e.g. "300 frames" beside a duration
         self.note.setStyleSheet("color: #8a90a0;")
+        self.note.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)  # never squeezed
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         if knob.kind == "bool":
@@ -61,7 +62,7 @@ class KnobEditor(QWidget):
             if knob.kind == "float":
                 self.slider = QSlider(Qt.Orientation.Horizontal)
                 self.slider.setRange(0, STEPS)
-                self.slider.setMinimumWidth(90)
+                self.slider.setMinimumWidth(70)
                 self.slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
                 self.slider.valueChanged.connect(self._from_slider)
                 lay.addWidget(self.slider, 1)
@@ -127,8 +128,12 @@ class KnobEditor(QWidget):
         self.set_value(current)
 
     def commit(self) -> None:
-        """Take text typed but not yet confirmed (Enter or leaving the field do that too)."""
-        if self.spin is not None and self.spin.hasFocus():
+        """Take text typed but not yet confirmed (Enter or leaving the field do that too).
+
+        Whether or not the field still has the focus: a menu shortcut, a button or a dialog may
+        have taken it without the text being read.
+        """
+        if self.spin is not None and self.spin.isEnabled():
             self.spin.interpretText()
 
     def setToolTip(self, text: str) -> None:
@@ -166,3 +171,9 @@ class KnobEditor(QWidget):
             with QSignalBlocker(self.slider):
                 self.slider.setValue(self._pos(float(v)))
         self.value_changed.emit(v)
+
+
+def commit_all(root: QWidget) -> None:
+    """Commit every knob editor under ``root``: actions call this first, so no typed value is ever lost."""
+    for editor in root.findChildren(KnobEditor):
+        editor.commit()

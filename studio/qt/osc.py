@@ -1,8 +1,9 @@
 """The "Stream to…" toggle: every frame the stage shows goes out as an OSC message.
 
 The timeline is the clock (it plays at the clip's fps), so what a show's TouchDesigner or Max
-patch receives is what the studio shows: the clip, then the take from its start; with live
-mode on, the take follows the knobs as they move. Messages are the engine's
+patch receives is what the studio shows (``engine.session.showing``): the clip, or the take's
+first variation over the take's span (the clip during its lead-in); with live mode on, the take
+follows the knobs as they move. Messages are the engine's
 ``/choreo/frame`` (``engine.dance.osc``): frame index, time in seconds, joints x 3 floats in the
 source's coordinates.
 """
@@ -10,7 +11,6 @@ source's coordinates.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QInputDialog, QWidget
 from engine.core.errors import ChoreoError
 from engine.dance.osc import ADDRESS, DEFAULT_HOST, DEFAULT_PORT, OscSender, parse_target
 from engine.session import Session
+from engine.session.showing import Showing
 
 
 def ask_target(parent: QWidget | None, default: str) -> str | None:
@@ -36,9 +37,9 @@ class OscStreamToggle(QObject):
     error = pyqtSignal(str)
     message = pyqtSignal(str)
 
-    def __init__(self, parent: QWidget, session: Session, take_start: Callable[[], tuple[Any, int]]) -> None:
+    def __init__(self, parent: QWidget, session: Session, showing: Callable[[], Showing]) -> None:
         super().__init__(parent)
-        self._parent, self.session, self._take_start = parent, session, take_start
+        self._parent, self.session, self._showing = parent, session, showing
         self.target = f"{DEFAULT_HOST}:{DEFAULT_PORT}"
         self.sender: OscSender | None = None
         self.action = QAction("Stream to…", parent)
@@ -75,16 +76,14 @@ class OscStreamToggle(QObject):
         self.action.setChecked(False)
 
     def pose_at(self, t: int) -> tuple[np.ndarray, float] | None:
-        """The pose ``(joints, 3)`` shown at timeline position ``t`` (the take's first variation from its
-        start, the clip before it) and the fps, or None when nothing is shown."""
-        m = self.session.motion
-        take, start = self._take_start()
-        if take is not None and take.frames_ready and t >= start and (
-                m is None or t - start < take.positions.shape[1]):
-            return take.positions[0, min(t - start, take.frames_ready - 1)], m.fps if m is not None else 30.0
-        if m is not None:
-            return m.positions[min(max(t, 0), m.n_frames - 1)], m.fps
-        return None
+        """The pose ``(joints, 3)`` shown at timeline position ``t`` (the take's first variation, else the
+        clip, or the clip's lead-in before a take) and the fps, or None when nothing is shown."""
+        show = self._showing()
+        on_stage = [(f, p) for f, p in zip(show.figures, show.poses(t), strict=True) if p is not None]
+        if not on_stage:
+            return None
+        pose = next((p for f, p in on_stage if f.role != "ghost"), on_stage[0][1])
+        return pose, show.fps
 
     def send_frame(self, t: int) -> None:
         """Send timeline position ``t`` if streaming; a failure stops the stream with a message."""

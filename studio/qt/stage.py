@@ -1,11 +1,11 @@
 """The 3D stage: a vispy ``SceneCanvas`` showing the source clip and generated takes.
 
-All figures (the source, or the source as a faint ghost beside the take's
-variations) share three persistent visuals: one ``Markers`` for the joints,
-one ``Line`` for the bones (``connect`` = bone pairs offset per figure) and one
-``Line`` for the onion-skin trail of recent frames. Showing a frame only calls
-``set_data`` on those three; the floor grid and the camera change only when
-the content does.
+What stands on stage is decided by the engine's ``Showing`` (the clip alone, or a take with
+its ghost and lead-in; a video export renders the same). All figures share three persistent
+visuals: one ``Markers`` for the joints, one ``Line`` for the bones (``connect`` = each
+figure's own bone pairs, offset to its vertices) and one ``Line`` for the onion-skin trail of
+recent frames. Showing a frame only calls ``set_data`` on those three; the floor grid and the
+camera change only when the content does.
 
 Coordinates: data are rotated so that the guessed up axis points up (``+z``),
 moved so that the floor is at ``z = 0`` under the dance's centre, and scaled
@@ -14,17 +14,19 @@ so that the body is about one unit tall (whatever the file's units).
 
 from __future__ import annotations
 
+import html
+from typing import Any
+
 import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStackedLayout, QVBoxLayout, QWidget
 from vispy import scene
 
 from engine.dance.axes import guess_up_axis
-from engine.dance.render import PALETTE
+from engine.session.showing import Figure, Showing
 
 BACKGROUND = (22 / 255, 24 / 255, 30 / 255, 1.0)
 GRID_COLOR = (62 / 255, 68 / 255, 84 / 255, 1.0)
-GHOST_RGBA = (0.62, 0.65, 0.74, 0.45)
 TRAIL_FRAMES = 4  # onion-skin copies behind each figure
 TRAIL_STEP = 3  # frames between two onion-skin copies
 JOINT_SIZE = 7.0
@@ -42,9 +44,9 @@ _UP_TO_Z = {
 }
 
 
-def figure_color(index: int) -> tuple[float, float, float, float]:
-    """RGBA (0..1) of take variation ``index`` (the export palette, so videos match the stage)."""
-    r, g, b = PALETTE[index % len(PALETTE)]
+def figure_rgba(figure: Figure) -> tuple[float, float, float, float]:
+    """RGBA (0..1) of a figure: the colour its video export uses, so videos match the stage."""
+    r, g, b = figure.color
     return (r / 255, g / 255, b / 255, 1.0)
 
 
@@ -74,7 +76,11 @@ class WorldFrame:
 
 
 class StageCanvas:
-    """The vispy scene: grid, trail, bones and joints of several figures; no Qt layout logic."""
+    """The vispy scene: grid, trail, bones and joints of several figures; no Qt layout logic.
+
+    Each figure brings its own body (joint count and bones), so a take of one skeleton can stand
+    beside a clip of another; the index arrays are rebuilt only when the figures change.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         self.canvas = scene.SceneCanvas(keys=None, bgcolor=BACKGROUND, parent=parent, show=False)
@@ -90,9 +96,8 @@ class StageCanvas:
         self.joints.set_data(np.zeros((1, 3), np.float32), size=JOINT_SIZE)
         self.trail.set_gl_state("translucent", depth_test=False)
         self.bones_vis.set_gl_state("translucent", depth_test=True)
-        self._bones = np.zeros((0, 2), np.int64)
         self._layout_key: tuple | None = None
-        self._colors: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._framed = 0.0  # camera distance that frames the figures' row (follow never comes closer)
         self.show_trail = True
         self.set_visible(False)
 
@@ -101,11 +106,6 @@ class StageCanvas:
         for v in (self.trail, self.bones_vis, self.joints):
             v.visible = on
         self.trail.visible = on and self.show_trail
-
-    def set_bones(self, bones: np.ndarray) -> None:
-        """Bone pairs shared by every figure."""
-        self._bones = np.asarray(bones, np.int64).reshape(-1, 2)
-        self._layout_key = None
 
     def frame_camera(self, width: float, centre: np.ndarray, floor_lo: np.ndarray, floor_hi: np.ndarray) -> None:
         """Aim at ``centre`` (x, y) so that a row of figures ``width`` wide and ~1 tall fills the view;
@@ -116,15 +116,23 @@ class StageCanvas:
         aspect = max(self.canvas.size[0], 1) / max(self.canvas.size[1], 1)
         dist_h = 1.3 / (2 * np.tan(fov / 2))
         dist_w = (width + 0.5) / (2 * np.tan(fov / 2) * aspect)
-        cam.distance = float(max(dist_h, dist_w))
+        cam.distance = self._framed = float(max(dist_h, dist_w))
         self._grid(floor_lo - 1.0, floor_hi + 1.0)
 
-    def follow(self, centre: np.ndarray, rate: float = 0.08) -> None:
-        """Glide the camera's aim towards ``centre`` (x, y) on the floor."""
+    def follow(self, points: np.ndarray, rate: float = 0.08) -> None:
+        """Glide the camera's aim towards the middle of ``points`` ``(n, 3)`` on the floor, and back off
+        when the figures spread wider than the view (takes wander away from their ghost)."""
         cam = self.view.camera
+        lo, hi = points[:, :2].min(axis=0), points[:, :2].max(axis=0)
         c = np.asarray(cam.center, np.float64)
-        c[:2] += rate * (np.asarray(centre[:2], np.float64) - c[:2])
+        c[:2] += rate * ((lo + hi) / 2 - c[:2])
         cam.center = tuple(float(x) for x in c)
+        # the camera may have been turned: take the larger floor extent as the width to fit
+        spread = float(max(hi - lo)) + 0.6
+        fov = np.radians(cam.fov)
+        aspect = max(self.canvas.size[0], 1) / max(self.canvas.size[1], 1)
+        need = max(self._framed, (spread + 0.5) / (2 * np.tan(fov / 2) * aspect) + spread / 2)
+        cam.distance = float(cam.distance + rate * (need - cam.distance))
 
     def _grid(self, lo: np.ndarray, hi: np.ndarray, step: float = 0.25) -> None:
         xs = np.arange(np.floor(lo[0] / step), np.ceil(hi[0] / step) + 1) * step
@@ -132,43 +140,46 @@ class StageCanvas:
         segs = [[(x, ys[0], 0), (x, ys[-1], 0)] for x in xs] + [[(xs[0], y, 0), (xs[-1], y, 0)] for y in ys]
         self.grid.set_data(pos=np.asarray(segs, np.float32).reshape(-1, 3), color=GRID_COLOR)
 
-    def _colours(self, figure_colors: list[tuple[float, ...]], n_joints: int) -> tuple[np.ndarray, ...]:
-        key = (tuple(figure_colors), n_joints, len(self._bones), self.show_trail)
-        if self._layout_key != key or self._colors is None:
-            fc = np.asarray(figure_colors, np.float32)
-            joints = np.repeat(fc, n_joints, axis=0)
-            trail = []
-            for k in range(TRAIL_FRAMES):
-                c = fc.copy()
-                c[:, 3] *= 0.45 * (1.0 - k / TRAIL_FRAMES)
-                trail.append(np.repeat(c, n_joints, axis=0))
-            self._colors = (joints, joints, np.concatenate(trail) if trail else joints[:0])
-            nb = len(self._bones)
-            offs = (np.arange(len(fc)) * n_joints)[:, None, None]
-            self._bone_idx = (self._bones[None] + offs).reshape(-1)  # vertex indices of bone ends
-            offs_t = (np.arange(len(fc) * TRAIL_FRAMES) * n_joints)[:, None, None]
-            self._trail_idx = (self._bones[None] + offs_t).reshape(-1)
-            self._nb = nb
-            self._layout_key = key
-        return self._colors
+    def _layout(self, bodies: list[tuple[int, np.ndarray]], colors: list[tuple[float, ...]]) -> None:
+        """Colours and vertex indices of bone ends for these figures (``(joints, bones)`` each)."""
+        key = (tuple((j, id(b), len(b)) for j, b in bodies), tuple(colors), self.show_trail)
+        if self._layout_key == key:
+            return
+        starts = np.concatenate([[0], np.cumsum([j for j, _ in bodies])]).astype(np.int64)
+        total = int(starts[-1])
+        fc = np.asarray(colors, np.float32).reshape(-1, 4)
+        self._joint_colors = np.repeat(fc, [j for j, _ in bodies], axis=0)
+        self._bone_idx = np.concatenate([np.asarray(b, np.int64).reshape(-1) + s0 for (_, b), s0 in
+                                         zip(bodies, starts[:-1], strict=True)] or [np.zeros(0, np.int64)])
+        # trail copies k = 1..TRAIL_FRAMES stacked after each other, fading
+        self._trail_idx = np.concatenate([self._bone_idx + k * total for k in range(TRAIL_FRAMES)])
+        fades = []
+        for k in range(TRAIL_FRAMES):
+            c = self._joint_colors.copy()
+            c[:, 3] *= 0.45 * (1.0 - k / TRAIL_FRAMES)
+            fades.append(c)
+        self._trail_colors = np.concatenate(fades)
+        self._layout_key = key
 
-    def show(self, figures: np.ndarray, trails: np.ndarray | None, colors: list[tuple[float, ...]]) -> None:
-        """Draw ``figures`` ``(n, joints, 3)`` (stage coordinates) and their ``trails`` ``(TRAIL_FRAMES, n, J, 3)``."""
-        n, nj = figures.shape[:2]
-        if n == 0:
+    def show(self, figures: list[np.ndarray], trails: list[np.ndarray] | None, bones: list[np.ndarray],
+             colors: list[tuple[float, ...]]) -> None:
+        """Draw ``figures`` (each ``(joints, 3)``, stage coordinates) with their ``bones`` and ``colors``;
+        ``trails``: each figure's ``(TRAIL_FRAMES, joints, 3)`` recent poses."""
+        if not figures:
             self.set_visible(False)
             return
-        jc, _, tc = self._colours(colors, nj)
-        flat = figures.reshape(-1, 3)
-        self.joints.set_data(flat, face_color=jc, edge_width=0, size=JOINT_SIZE)
-        if self._nb:
-            self.bones_vis.set_data(pos=flat[self._bone_idx], color=jc[self._bone_idx])
-        if self.show_trail and trails is not None and self._nb:
-            tflat = trails.reshape(-1, 3)
-            self.trail.set_data(pos=tflat[self._trail_idx], color=tc[self._trail_idx])
+        self._layout([(len(f), b) for f, b in zip(figures, bones, strict=True)], colors)
+        flat = np.concatenate(figures).astype(np.float32)
+        self.joints.set_data(flat, face_color=self._joint_colors, edge_width=0, size=JOINT_SIZE)
+        has_bones = len(self._bone_idx) > 0
+        if has_bones:
+            self.bones_vis.set_data(pos=flat[self._bone_idx], color=self._joint_colors[self._bone_idx])
+        if self.show_trail and trails is not None and has_bones:
+            tflat = np.concatenate([np.concatenate([t[k] for t in trails]) for k in range(TRAIL_FRAMES)])
+            self.trail.set_data(pos=tflat[self._trail_idx], color=self._trail_colors[self._trail_idx])
         self.set_visible(True)
-        self.bones_vis.visible = bool(self._nb)
-        self.trail.visible = bool(self._nb) and self.show_trail and trails is not None
+        self.bones_vis.visible = has_bones
+        self.trail.visible = has_bones and self.show_trail and trails is not None
 
 
 class EmptyStage(QWidget):
@@ -203,11 +214,11 @@ class EmptyStage(QWidget):
 
 
 class StageView(QWidget):
-    """The stage widget: empty state or canvas + legend; call :meth:`set_content` then :meth:`show_frame`.
+    """The stage widget: empty state or canvas + legend; call :meth:`set_showing` then :meth:`show_frame`.
 
-    Timeline positions: before ``take_start`` the source dances alone; from there on the
-    take's variations dance (in palette colours) with the source as a faint ghost beside
-    them (the source's real continuation, while it has frames).
+    What stands on stage at each timeline position is decided by an engine
+    :class:`~engine.session.showing.Showing` (the same one a video export renders); this widget
+    only maps its poses into stage space, places the figures side by side and draws them.
     """
 
     open_requested = pyqtSignal()
@@ -222,6 +233,8 @@ class StageView(QWidget):
         self.canvas = self.stage.canvas
         self.legend = QLabel()
         self.legend.setStyleSheet("background: #16181e; color: #c8ccd8; padding: 3px 8px;")
+        self.legend.setWordWrap(True)  # a long legend wraps instead of widening the window
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         page = QWidget()
         pl = QVBoxLayout(page)
         pl.setContentsMargins(0, 0, 0, 0)
@@ -232,13 +245,12 @@ class StageView(QWidget):
         self._stack.addWidget(self.empty)
         self._stack.addWidget(page)
         self.setMinimumSize(320, 240)
+        self.showing: Showing = Showing.nothing()
         self._world: WorldFrame | None = None
-        self._source: np.ndarray | None = None  # (N, J, 3) stage coordinates
-        self._take_raw: np.ndarray | None = None  # (V, F, J, 3) data coordinates (grows while streaming)
-        self._take_ready = 0
-        self._take_start = 0
-        self._take_world_cache: dict[int, np.ndarray] = {}
+        self._world_of: Any = None  # the clip the world frame was made from
+        self._layout_key: tuple | None = None
         self._offsets = np.zeros((0, 3), np.float32)
+        self._legend_text = ""
         self.frame = 0
         self.follow = True  # the camera's aim glides after the dancers
 
@@ -247,71 +259,44 @@ class StageView(QWidget):
     @property
     def has_content(self) -> bool:
         """True when there is something to show."""
-        return self._source is not None or self._take_raw is not None
+        return bool(self.showing.figures)
 
-    def set_source(self, positions: np.ndarray | None, bones: np.ndarray, up: str | None = None) -> None:
-        """The shown clip ``(frames, joints, 3)`` (data coordinates), its bones and up axis (default:
-        guessed); None clears."""
-        self._take_raw = None
-        self._take_world_cache.clear()
-        if positions is None:
-            self._source = None
-            self._world = None
+    def set_showing(self, showing: Showing) -> None:
+        """Show ``showing`` from now on (a growing take only refreshes; new figures re-frame the camera)."""
+        self.showing = showing
+        if not showing.figures:
+            self._world, self._world_of, self._layout_key = None, None, None
             self._stack.setCurrentIndex(0)
             self.stage.set_visible(False)
             return
-        self._world = WorldFrame(positions, up)
-        self._source = self._world.apply(positions)
-        self.stage.set_bones(bones)
+        ref = showing.reference
+        if self._world is None or ref is not self._world_of:
+            base = ref.positions if ref is not None else showing.take.positions[0]
+            self._world = WorldFrame(base, showing.up_axis or None)
+            self._world_of = ref
+            self._layout_key = None
         self._stack.setCurrentIndex(1)
-        self._relayout()
-
-    def set_take(self, positions: np.ndarray | None, frames_ready: int, start: int) -> None:
-        """The take ``(variations, frames, joints, 3)`` (filled up to ``frames_ready``) starting at ``start``."""
-        changed = (positions is None) != (self._take_raw is None) or (
-            positions is not None and self._take_raw is not None and positions.shape[0] != self._take_raw.shape[0])
-        if positions is not None and self._take_raw is not positions:
-            self._take_world_cache.clear()
-        self._take_raw, self._take_ready, self._take_start = positions, int(frames_ready), int(start)
-        if positions is not None and self._world is None:
-            self._world = WorldFrame(positions[0, : max(frames_ready, 1)])
-            self._stack.setCurrentIndex(1)
-            changed = True
-        if changed:
+        # the camera re-frames when other figures come on stage, not when a (live) take is made again
+        key = (id(ref), tuple((f.name, f.n_joints) for f in showing.figures))
+        if key != self._layout_key:
+            self._layout_key = key
             self._relayout()
-
-    def update_take_ready(self, frames_ready: int) -> None:
-        """More frames of the current take have arrived."""
-        self._take_ready = int(frames_ready)
-
-    def _n_figures(self) -> tuple[int, bool]:
-        """(variations, ghost shown)."""
-        v = 0 if self._take_raw is None else self._take_raw.shape[0]
-        return v, self._source is not None
+        else:
+            self.show_frame(self.frame)
 
     def _relayout(self) -> None:
         w = self._world
         if w is None:
             return
-        v, ghost = self._n_figures()
-        n = v + (1 if ghost and v else 0) or 1
-        spacing = SPACING
-        xs = (np.arange(n) - (n - 1) / 2) * spacing
+        n = max(len(self.showing.figures), 1)
+        xs = (np.arange(n) - (n - 1) / 2) * SPACING
         self._offsets = np.zeros((n, 3), np.float32)
         self._offsets[:, 0] = xs
-        figs, _, _ = self.figures_at(self.frame)
-        centre = figs.reshape(-1, 3).mean(axis=0) if figs.size else np.zeros(3)
+        figs, _, _, _ = self.figures_at(self.frame)
+        centre = np.concatenate(figs).mean(axis=0) if figs else np.zeros(3)
         self.stage.frame_camera(float(xs[-1] - xs[0]) + 0.6, centre,
                                 np.array([w.travel_lo[0] + xs[0], w.travel_lo[1]]),
                                 np.array([w.travel_hi[0] + xs[-1], w.travel_hi[1]]))
-        names = []
-        if v:
-            if ghost:
-                names.append(("source (ghost)", GHOST_RGBA))
-            names += [(f"take {i + 1}", figure_color(i)) for i in range(v)]
-        self.legend.setText("   ".join(
-            f'<span style="color: rgb({int(c[0] * 255)},{int(c[1] * 255)},{int(c[2] * 255)}); font-size: 16px;">'
-            f"●</span> {name}" for name, c in names) if names else "source clip")
         self.show_frame(self.frame)
 
     def reframe(self) -> None:
@@ -320,75 +305,50 @@ class StageView(QWidget):
 
     @property
     def total_frames(self) -> int:
-        """Frames on the timeline: the source, and the take from its start."""
-        n = 0 if self._source is None else len(self._source)
-        if self._take_raw is not None:
-            n = max(n, self._take_start + self._take_raw.shape[1])
-        return n
+        """Positions on the timeline."""
+        return self.showing.length
 
     # -- drawing -----------------------------------------------------------------
 
-    def _take_frame(self, f: int) -> np.ndarray:
-        """Stage coordinates of take frame ``f`` (all variations), cached."""
-        got = self._take_world_cache.get(f)
-        if got is None:
-            assert self._world is not None and self._take_raw is not None
-            got = self._world.apply(self._take_raw[:, f])
-            if f < self._take_ready:
-                if len(self._take_world_cache) > 256:
-                    self._take_world_cache.clear()
-                self._take_world_cache[f] = got
-        return got
-
-    def figures_at(self, t: int) -> tuple[np.ndarray, np.ndarray | None, list[tuple[float, ...]]]:
-        """Figures ``(n, J, 3)``, trails ``(TRAIL_FRAMES, n, J, 3)`` and colours at timeline position ``t``.
-
-        With a take, every variation starts as the source (before ``take_start``) and the
-        source goes on as a ghost beside them.
-        """
-        src = self._source
-        v = 0 if self._take_raw is None or self._take_ready == 0 else self._take_raw.shape[0]
-        if v and self._source is not None and t >= self._take_start + self._take_raw.shape[1]:
-            v = 0  # past the take's end: the clip alone again
-        if v and src is not None and src.shape[1] != self._take_raw.shape[2]:
-            src = None  # the take continues the model's own seed (another skeleton)
-        frames_for = [t - k * TRAIL_STEP for k in range(TRAIL_FRAMES + 1)]
-        figs, colors = [], []
-        if v:
-            if src is not None:
-                colors.append(GHOST_RGBA)
-                figs.append([src[min(max(f, 0), len(src) - 1)] for f in frames_for])
-            per_frame = []
-            for f in frames_for:
-                k = f - self._take_start
-                if k < 0 and src is not None:
-                    per_frame.append(np.broadcast_to(src[min(max(f, 0), len(src) - 1)], (v, *src.shape[1:])))
-                else:
-                    per_frame.append(self._take_frame(min(max(k, 0), self._take_ready - 1)))
-            for i in range(v):
-                figs.append([pf[i] for pf in per_frame])
-                colors.append(figure_color(i))
-        elif src is not None:
-            figs.append([src[min(max(f, 0), len(src) - 1)] for f in frames_for])
-            colors.append(figure_color(0))
-        else:
-            return np.zeros((0, 1, 3), np.float32), None, []
-        arr = np.asarray(figs, np.float32)  # (n, 1 + TRAIL_FRAMES, J, 3)
-        n = len(arr)
-        off = self._offsets[-n:] if len(self._offsets) >= n and n > 1 else np.zeros((n, 3), np.float32)
-        arr += off[:, None, None, :]
-        return arr[:, 0], np.ascontiguousarray(arr[:, 1:].transpose(1, 0, 2, 3)), colors
+    def figures_at(self, t: int) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[tuple]]:
+        """The figures on stage at ``t``: poses ``(J, 3)`` in stage coordinates (placed side by side),
+        trails ``(TRAIL_FRAMES, J, 3)``, bones and RGBA colours (figures not on stage are left out)."""
+        w, show = self._world, self.showing
+        if w is None or not show.figures:
+            return [], [], [], []
+        now = show.poses(t)
+        past = [show.poses(t - k * TRAIL_STEP) for k in range(1, TRAIL_FRAMES + 1)]
+        figs, trails, bones, colors = [], [], [], []
+        for i, (fig, pose) in enumerate(zip(show.figures, now, strict=True)):
+            if pose is None:
+                continue
+            off = self._offsets[i] if i < len(self._offsets) else np.zeros(3, np.float32)
+            figs.append(w.apply(pose) + off)
+            trail = [w.apply(p[i] if p[i] is not None else pose) + off for p in past]
+            trails.append(np.stack(trail))
+            bones.append(fig.bones)
+            colors.append(figure_rgba(fig))
+        return figs, trails, bones, colors
 
     def show_frame(self, t: int) -> None:
-        """Show timeline position ``t`` (set_data on the persistent visuals, then one redraw)."""
+        """Show timeline position ``t`` (set_data on the persistent visuals, the legend, one redraw)."""
+        jump = abs(int(t) - self.frame) > 2 * TRAIL_STEP  # a scrub or a click, not playback
         self.frame = int(t)
         if not self.has_content:
             return
-        figs, trails, colors = self.figures_at(self.frame)
-        self.stage.show(figs, trails, colors)
-        if self.follow and figs.size:
-            self.stage.follow(figs.reshape(-1, 3).mean(axis=0))
+        figs, trails, bones, colors = self.figures_at(self.frame)
+        self.stage.show(figs, trails, bones, colors)
+        if self.follow and figs:
+            self.stage.follow(np.concatenate(figs), rate=1.0 if jump else 0.08)
+        self._set_legend(self.showing.legend(self.frame))
         self.canvas.update()
+
+    def _set_legend(self, entries: list[tuple[str, tuple[int, int, int]]]) -> None:
+        text = "   ".join(f'<span style="color: rgb({c[0]},{c[1]},{c[2]}); font-size: 16px;">●</span> {html.escape(n)}'
+                           for n, c in entries)
+        if text != self._legend_text:  # the legend changes a few times per take, not every frame
+            self._legend_text = text
+            self.legend.setText(text)
 
     def set_trail(self, on: bool) -> None:
         """Show or hide the onion-skin trail."""

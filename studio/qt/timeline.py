@@ -1,4 +1,4 @@
-"""Timeline: scrub slider with the source and generated regions marked, transport and readout.
+"""Timeline: scrub slider over what the stage shows (regions marked), transport and readout.
 
 Playback runs on a ``QTimer`` ticking at the motion's frame rate (capped at
 ~60 Hz); the frame shown follows the wall clock, so playback keeps real time
@@ -8,9 +8,10 @@ even when drawing is slow (frames are skipped, never slowed down).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QPainter
+from PyQt6.QtGui import QColor, QMouseEvent, QPainter
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +21,7 @@ from PyQt6.QtWidgets import (
     QStyle,
     QStyleOptionSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -31,7 +33,11 @@ PENDING_COLOR = QColor(120, 70, 60)
 
 
 class RegionSlider(QSlider):
-    """A horizontal slider that paints the source region and the take's region under its groove."""
+    """A horizontal slider that paints the shown regions under its groove and jumps to a click.
+
+    ``source`` marks the clip (or a take's lead-in), ``take`` the take (dim where not made yet).
+    A click on the groove jumps straight to that position (Qt's default pages by 10 frames).
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -40,23 +46,49 @@ class RegionSlider(QSlider):
         self.take_frames = 0
         self.take_ready = 0
         self.setMinimumHeight(26)
+        self.setMinimumWidth(240)
 
     def set_regions(self, source_frames: int, take_start: int, take_frames: int, take_ready: int) -> None:
-        """Frames ``0..source_frames`` are the clip; ``take_start..+take_frames`` the take (``take_ready`` made)."""
+        """Positions ``0..source_frames`` show the clip; ``take_start..+take_frames`` the take (``take_ready`` made)."""
         self.source_frames, self.take_start = source_frames, take_start
         self.take_frames, self.take_ready = take_frames, take_ready
         self.update()
+
+    def _groove(self) -> QRect:
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        return self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                           QStyle.SubControl.SC_SliderGroove, self)
 
     def _x(self, frame: float, groove: QRect) -> int:
         span = max(self.maximum() - self.minimum(), 1)
         return int(groove.left() + (groove.width() - 1) * (frame - self.minimum()) / span)
 
-    def paintEvent(self, event) -> None:
-        """Paint the regions, then the usual slider on top."""
+    def value_at(self, x: float) -> int:
+        """The position under pixel column ``x``."""
+        groove = self._groove()
         opt = QStyleOptionSlider()
         self.initStyleOption(opt)
-        groove = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
-                                             QStyle.SubControl.SC_SliderGroove, self)
+        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                             QStyle.SubControl.SC_SliderHandle, self)
+        left = groove.left() + handle.width() // 2
+        width = max(groove.width() - handle.width(), 1)
+        return QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), int(x) - left, width)
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:
+        """A click away from the handle jumps there (then dragging goes on from there)."""
+        if e.button() == Qt.MouseButton.LeftButton and self.maximum() > self.minimum():
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            hit = self.style().hitTestComplexControl(QStyle.ComplexControl.CC_Slider, opt,
+                                                     e.position().toPoint(), self)
+            if hit != QStyle.SubControl.SC_SliderHandle:
+                self.setValue(self.value_at(e.position().x()))
+        super().mousePressEvent(e)
+
+    def paintEvent(self, event) -> None:
+        """Paint the regions, then the usual slider on top."""
+        groove = self._groove()
         p = QPainter(self)
         y, h = self.height() - 7, 5
         if self.source_frames:
@@ -74,10 +106,12 @@ class RegionSlider(QSlider):
 
 
 class Timeline(QWidget):
-    """Scrub slider, play/pause, speed, loop, frame and time readout.
+    """Scrub slider over what the stage shows, play/pause, speed, loop, and a readout.
 
-    ``position_changed(frame)`` fires for every new position (playback or scrub);
-    ``scrubbed(frame)`` only for user moves (slider, keys).
+    The timeline spans exactly what is shown (the clip, or a take with its lead-in): playback
+    stops or loops at its end. While a take is being made, playback waits at the last frame
+    made (``set_limit``). ``position_changed(frame)`` fires for every new position (playback or
+    scrub); ``scrubbed(frame)`` only for user moves (slider, keys).
     """
 
     position_changed = pyqtSignal(int)
@@ -87,14 +121,18 @@ class Timeline(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.fps = 30.0
+        self.limit: int | None = None  # positions playable now (None: all)
+        self.clock: Callable[[], float | None] | None = None  # an outside clock (the song): position now, or None
+        self._describe: Callable[[int], str] = self._frames_and_seconds
         self.play_btn = QToolButton()
         self._set_icon(False)
         self.play_btn.setToolTip("Play / pause (Space)")
         self.play_btn.setMinimumWidth(34)
         self.play_btn.clicked.connect(self.toggle)
         self.slider = RegionSlider()
-        self.slider.setToolTip("Scrub through the clip (blue) and the generated take (orange). "
-                               "Keys: ←/→ one frame, Home/End")
+        self.slider.setToolTip("Scrub through what the stage shows: the clip (grey-blue) or the take "
+                               "(orange; dim while it is being made). Click to jump there. Keys: ←/→ one frame, "
+                               "Home/End")
         self.slider.setRange(0, 0)
         self.slider.valueChanged.connect(self._on_slider)
         self.speed = QComboBox()
@@ -105,23 +143,29 @@ class Timeline(QWidget):
         self.speed.currentIndexChanged.connect(self._restart_clock)
         self.loop = QCheckBox("Loop")
         self.loop.setChecked(True)
-        self.loop.setToolTip("Start again at the end")
+        self.loop.setToolTip("Start again at the end of what is shown (the take, or the clip)")
         self.readout = QLabel()
-        self.readout.setMinimumWidth(210)
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay = QHBoxLayout(self)
+        self.readout.setStyleSheet("color: #555a66;")
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.play_btn)
+        top.addWidget(self.slider, 1)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(40, 0, 0, 0)
+        bottom.addWidget(self.readout, 1)
+        bottom.addWidget(self.speed)
+        bottom.addWidget(self.loop)
+        lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 2, 6, 2)
-        lay.addWidget(self.play_btn)
-        lay.addWidget(self.slider, 1)
-        lay.addWidget(self.speed)
-        lay.addWidget(self.loop)
-        lay.addWidget(self.readout)
+        lay.setSpacing(0)
+        lay.addLayout(top)
+        lay.addLayout(bottom)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
         self._clock0 = 0.0
         self._frame0 = 0
         self._programmatic = False
-        self.take_start = -1
         self._update_readout()
 
     # -- state ---------------------------------------------------------------------
@@ -133,7 +177,7 @@ class Timeline(QWidget):
 
     @property
     def total(self) -> int:
-        """Frames on the timeline."""
+        """Positions on the timeline."""
         return self.slider.maximum() + 1
 
     @property
@@ -142,7 +186,7 @@ class Timeline(QWidget):
         return self._timer.isActive()
 
     def set_length(self, frames: int, fps: float) -> None:
-        """Frames on the timeline and the rate they play at."""
+        """Positions on the timeline and the rate they play at."""
         self.fps = float(fps) if fps > 0 else 30.0
         self._programmatic = True
         try:
@@ -152,10 +196,18 @@ class Timeline(QWidget):
         self._timer.setInterval(max(MIN_TICK_MS, int(1000 / (self.fps * self.speed_factor))))
         self._update_readout()
 
+    def set_limit(self, playable: int | None) -> None:
+        """Only the first ``playable`` positions exist yet (a take being made); None: all of them."""
+        self.limit = None if playable is None else max(1, int(playable))
+
     def set_regions(self, source_frames: int, take_start: int, take_frames: int, take_ready: int) -> None:
-        """Mark the clip and the take on the slider."""
-        self.take_start = take_start if take_frames else -1
+        """Mark the clip (or lead-in) and the take on the slider."""
         self.slider.set_regions(source_frames, take_start, take_frames, take_ready)
+
+    def set_describe(self, describe: Callable[[int], str] | None) -> None:
+        """What the readout says at a position (default: frame and seconds)."""
+        self._describe = describe or self._frames_and_seconds
+        self._update_readout()
 
     @property
     def speed_factor(self) -> float:
@@ -185,10 +237,11 @@ class Timeline(QWidget):
             if self.playing:
                 self._restart_clock()
 
+    def _frames_and_seconds(self, f: int) -> str:
+        return f"frame {f} / {max(self.total - 1, 0)}   {f / self.fps:.2f} s"
+
     def _update_readout(self) -> None:
-        f, n = self.frame, self.total
-        where = "take" if self.take_start >= 0 and f >= self.take_start else "clip"
-        self.readout.setText(f"frame {f} / {max(n - 1, 0)}   {f / self.fps:6.2f} s   {where}")
+        self.readout.setText(self._describe(self.frame))
 
     # -- transport -------------------------------------------------------------------
 
@@ -241,8 +294,16 @@ class Timeline(QWidget):
     def _tick(self) -> None:
         elapsed = time.perf_counter() - self._clock0
         target = self._frame0 + int(elapsed * self.fps * self.speed_factor)
+        outside = self.clock() if self.clock is not None else None
+        if outside is not None:  # follow the song; the own clock carries on from here when it stops
+            target = int(outside)
+            self._frame0, self._clock0 = target, time.perf_counter()
         last = self.slider.maximum()
-        if target > last:
+        if self.limit is not None and self.limit - 1 < last and target > self.limit - 1:
+            # the rest is still being made: wait at the last frame made (the clock restarts there)
+            target = self.limit - 1
+            self._frame0, self._clock0 = target, time.perf_counter()
+        elif target > last:
             if self.loop.isChecked() and last > 0:
                 self._frame0, self._clock0 = 0, time.perf_counter()
                 target = 0

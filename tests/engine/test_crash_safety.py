@@ -21,7 +21,6 @@ import random
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ import pytest
 import torch
 
 from engine import DanceConfig, TrainConfig, train
+from engine.core import fileio
 from engine.core.checkpoint import read_checkpoint, save_checkpoint
 from engine.core.errors import ChoreoError
 from engine.dance.model import DanceModel
@@ -217,10 +217,10 @@ def _unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         return folder
     (folder / "probe").unlink()
 
-    def mkstemp(*args, **kwargs):
+    def create(*args, **kwargs):
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(fileio, "_create_beside", create)  # where atomic writes create their file
     return folder
 
 

@@ -193,3 +193,34 @@ def test_a_take_stands_the_way_its_source_stands(tmp_path, clip: Motion) -> None
     assert json.loads((tmp_path / "t.json").read_text())["up_axis"] == "y"
     bvh = Motion(clip.positions, source="dance.bvh")  # BVH's convention, no guessing
     assert motion_up_axis(bvh) == "y" and FigureRenderer([Motion(upside_down, source="x.bvh")]).up_axis == "y"
+
+
+@pytest.mark.parametrize("fps, step", [(30.0, 1), (50.0, 1), (60.0, 2), (120.0, 3), (240.0, 5)])
+def test_gif_rate_never_above_fifty(fps, step) -> None:
+    rate, k = export_mod.gif_rate(fps)
+    assert k == step and rate <= 50.0 and rate == pytest.approx(fps / step)
+
+
+def test_gif_of_a_120fps_clip_lasts_as_long_as_the_clip(tmp_path) -> None:
+    clip = synthetic_dancer(241, fps=120.0, rng=3)  # 2.008 s
+    out = export_motion(clip, tmp_path / "fast.gif", size=(96, 72))
+    with Image.open(out) as im:
+        durations = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            durations.append(im.info["duration"])
+    assert min(durations) >= 20  # browsers play shorter delays slower
+    assert sum(durations) / 1000 == pytest.approx(clip.duration, rel=0.01)
+    assert im.n_frames == 81  # every 3rd frame: 40 fps
+
+
+def test_hidden_frames_are_not_drawn() -> None:
+    clip = synthetic_dancer(10, fps=10.0, rng=1)
+    ghost = clip.positions.copy()
+    ghost[5:] = np.nan  # the ghost's clip ended
+    r = FigureRenderer([clip], size=(160, 120), ghost=Motion(ghost, bones=clip.bones), counter=False)
+    grey = lambda img: int(((img.max(axis=2) - img.min(axis=2)) < 30).sum())  # noqa: E731
+    shown, gone = r.render(2), r.render(7)
+    bg = FigureRenderer([clip], size=(160, 120), counter=False)
+    assert grey(shown) > grey(gone)  # the ghost's grey pixels are gone once it has left
+    assert np.isfinite(r._world[0]).all() and bg.n_frames == r.n_frames

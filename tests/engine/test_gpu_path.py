@@ -55,7 +55,7 @@ def test_bf16_autocast_forward_trains_fp32_weights(model):
     loss = diag_mixture_nll(mix, target).mean()
     net.zero_grad()
     loss.backward()
-    grads = [p.grad for p in net.parameters()]
+    grads = [p.grad for name, p in net.named_parameters() if name.startswith(("lstm.", "head."))]  # the NLL's
     assert all(g is not None and g.dtype == torch.float32 and torch.isfinite(g).all() for g in grads)
     assert abs(loss.item() - ref) < 0.05 * abs(ref) + 0.05
     net.eval()

@@ -59,3 +59,16 @@ def test_the_session_uses_the_table_ranges():
 def test_mixture_menu_words():
     assert mixture_choices(2) == [("auto (sample a mode)", "auto"), ("most likely", "argmax"),
                                   ("mode 0", 0), ("mode 1", 1)]
+
+
+def test_every_generation_knob_is_a_session_field_with_a_signal_and_in_the_recipe():
+    from dataclasses import fields
+
+    from engine.session import GenerationParams, SessionEvents
+
+    recipe = {f.name for f in fields(GenerationParams)}
+    with Session(device="cpu") as s:
+        for name, knob in GENERATION.items():
+            assert getattr(s, name) == knob.default and hasattr(SessionEvents, name), name
+            if name not in ("live", "continue_from_playhead", "duration"):  # duration is the recipe's frames
+                assert name in recipe, name

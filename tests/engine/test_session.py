@@ -210,3 +210,41 @@ def test_generate_without_model_and_demo(session):
         session.generate()
     session.load_demo()
     assert session.motion is not None and session.motion.source.startswith("synthetic")
+
+
+def test_loss_history_flags_overfitting():
+    from engine.session import LossHistory
+
+    falling = dict(train_steps=tuple(range(0, 100, 10)), train=tuple(np.linspace(1.0, 0.2, 10)))
+    rising = LossHistory(**falling, val_steps=(20, 40, 60, 80), val=(0.9, 0.95, 1.0, 1.1))
+    improving = LossHistory(**falling, val_steps=(20, 40, 60, 80), val=(0.9, 0.8, 0.7, 0.6))
+    wobbling = LossHistory(**falling, val_steps=(20, 40, 60, 80), val=(0.9, 0.8, 0.85, 0.75))
+    assert rising.overfitting() and not improving.overfitting() and not wobbling.overfitting()
+    assert not LossHistory().overfitting()
+
+
+def test_fit_and_demo_model(session, tiny_model):
+    from engine.dance.synthetic import synthetic_markers
+
+    session.load_model(tiny_model)
+    assert session.fit.ok and not session.model_is_demo
+    session.load(synthetic_markers(frames=60, n_markers=55))
+    assert not session.fit.ok and "55" in session.fit.message
+    assert session.model is tiny_model  # both stay loaded
+    session.load_demo(model=False)
+    assert session.model is tiny_model and session.fit.ok
+    session.load_demo()
+    assert session.model_is_demo
+
+
+def test_a_take_knows_its_clip_and_moment(session, tiny_model):
+    session.load_model(tiny_model)
+    session.duration = 0.5
+    take = session.generate()
+    assert take.seed is session.motion and take.params.seed_frame == take.params.look_back + 1
+    session.wait_idle(30)
+    session.load(session.motion)
+    assert session.current_take == -1  # a newly opened clip is shown on its own
+    assert session.showing().take is None
+    session.select_take(0)
+    assert session.showing().take.id == take.id

@@ -123,7 +123,7 @@ def test_cancel_stops_at_the_next_step(dancer):
 
 
 def test_bf16_path_trains_fp32_weights(dancer):
-    result = train(dancer, model_config=TINY, config=_config(epochs=2, precision="bf16"))
+    result = train(dancer, model_config=TINY, config=_config(epochs=3, precision="bf16", warmup_steps=1))
     assert all(p.dtype == torch.float32 for p in result.model.parameters())
     assert np.isfinite(result.history["train"]).all()
     assert result.history["train"][-1] < result.history["train"][0]
@@ -161,3 +161,28 @@ def test_save_dance_model_writes_a_loadable_checkpoint_without_optimizer(dancer,
     assert torch.allclose(loaded(x)[0].mu, model(x)[0].mu, atol=1e-6)
     assert read_checkpoint(path)["optimizer"] is None
     assert np.array_equal(loaded.seed.positions, model.seed.positions)
+
+
+def test_the_first_eta_fits_in_the_time_budget(dancer):
+    """Issue 14: a 1-minute budget once showed 1 min 38 s left after the first step."""
+    cancel = threading.Event()
+    etas = []
+
+    def on_event(e):
+        if e.kind == "progress":
+            etas.append((e.eta_s, e.elapsed_s))
+            if len(etas) >= 2:
+                cancel.set()
+
+    train(dancer, model_config=TINY, config=_config(epochs=None, minutes=1.0), on_event=on_event, cancel=cancel)
+    for eta, elapsed in etas:
+        assert eta is not None and eta <= 60.0 - elapsed + 0.5
+
+
+def test_budget_eta():
+    from engine.core.training import Budget
+
+    assert Budget(TrainConfig(minutes=1.0), 10).eta(1, 2.0) == pytest.approx(58.0)
+    assert Budget(TrainConfig(epochs=2), 10).eta(5, 5.0) == pytest.approx(15.0)  # 20 steps at 1 s each
+    assert Budget(TrainConfig(minutes=1.0, epochs=2), 10).eta(5, 5.0) == pytest.approx(15.0)  # the sooner
+    assert Budget(TrainConfig(epochs=2), 10).eta(0, 0.0) is None

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.sketch.model import SketchConfig
-from studio.bench.sketch import bench_sketch_training
+from studio.bench.sketch import bench_sketch_long_training, bench_sketch_training
 from studio.cli.bench import BENCHES
 
 TINY_SKETCH = SketchConfig(enc_hidden=8, dec_hidden=16, z_size=4, mixtures=3, dropout=0.0)
@@ -44,3 +44,12 @@ def test_bench_takes_a_device_and_refuses_a_missing_gpu(capsys):
         assert "no CUDA GPU" in capsys.readouterr().err
     for name in ("dance_training", "dance_generation", "precision", "distributed"):
         assert "device" in inspect.signature(BENCHES[name]).parameters
+
+
+def test_sketch_long_bench_compares_equal_steps_and_the_recipe():
+    res = bench_sketch_long_training(1.0, precision="fp32", n_sketches=70, model_config=TINY_SKETCH, batch=8)
+    assert res["plain_torch_fp32_packed_steps_per_s"] > 0 and res["fit_steps_per_s"] > 0
+    assert res["equal_steps"] >= 2 and res["recipe_steps_per_s"] > 0
+    assert res["median_points_prepared"] < res["median_points"]  # long drawings are re-simplified
+    # the same initial weights, batches and steps: in fp32 the two encoders give the same model
+    assert abs(res["fit_val_loss"] - res["plain_torch_val_loss"]) < 1e-3

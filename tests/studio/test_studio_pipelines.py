@@ -74,8 +74,8 @@ def test_streams_the_take_from_its_start(qtbot, win, tiny_dance, osc_receiver, m
     win.timeline.pause()
     monkeypatch.setattr(osc, "ask_target", lambda parent, default: f"127.0.0.1:{osc_receiver.port}")
     win.osc.action.trigger()
-    start = win.timeline.take_start
-    win.timeline.set_frame(start + 10, user=True)
+    assert win.timeline.total == 20  # the timeline is the take's span
+    win.timeline.set_frame(10, user=True)
     values = osc_receiver.wait_for(1)[-1][1][2:]  # after index and seconds
     np.testing.assert_array_equal(np.asarray(values, np.float32).reshape(-1, 3), s.takes[-1].positions[0, 10])
     win.osc.stop()
