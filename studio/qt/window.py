@@ -37,6 +37,7 @@ from engine.session.worker import WorkerError
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .devices import add_device_menu
 from .exporting import Exporter
 from .menus import build_menus
 from .music import MusicBar, add_music_menu
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.menus["Dance"].addSeparator()
         self.menus["Dance"].addAction(self.osc.action)
         add_music_menu(self, self.music)
+        self.device_menu = add_device_menu(self, self.session, self.bridge)
 
         for w in (self.controls, self.training, self.sketch, self.osc, self.music):
             w.error.connect(self.show_error)
