@@ -75,6 +75,8 @@ class DanceGenerator:
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
                        keep the body's lowest point within the seed clip's range of heights
                        (no floating up, no sinking through the floor).
+    torch_step:        step the LSTM with torch (``DanceModel.step_hidden``) even on the CPU; it always
+                       does on a GPU. Tests use it to check the GPU path against the NumPy one.
 
     Parameter changes take effect at the next network step (the next frame, or within
     ``frame_step`` frames for data faster than the model's rate).
@@ -95,6 +97,8 @@ class DanceGenerator:
         stay_on_stage: bool = True,
         pose_guard: float = 1.0,
         anchor: float | None = None,
+        *,
+        torch_step: bool = False,
     ) -> None:
         if model.codec is None:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
@@ -129,7 +133,8 @@ class DanceGenerator:
         _single_threaded_blas()
         self._sampler = numpy_twin(model.head, DiagMixtureSampler)
         # on the CPU the LSTM steps in NumPy too; elsewhere (CUDA) torch steps it on the device
-        self._numpy_lstm = numpy_twin(model.lstm, NumpyLSTM) if self.device.type == "cpu" else None
+        on_cpu = self.device.type == "cpu" and not torch_step
+        self._numpy_lstm = numpy_twin(model.lstm, NumpyLSTM) if on_cpu else None
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``choreo`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --nproc re-runs this very command line
     try:
         return int(args.func(args) or 0)
     except ChoreoError as err:

@@ -8,10 +8,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from engine.core.distributed import Team
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, check_writable
 from engine.sketch.knobs import DRAWING
 
+from .distributed import add_nproc_arg, run_as_team
 from .knobs import add_knob
 from .progress import sketch_training_bar
 
@@ -27,15 +29,20 @@ def _check_out(path: str, force: bool) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
+    if (args.data is None) == (not args.demo):
+        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
+    out = check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
+    return run_as_team(args, out, lambda team: _train(args, team))
+
+
+def _train(args: argparse.Namespace, team: Team) -> int:
+    """Train alone, or as one process of a team (``--nproc``/torchrun: only rank 0 reports)."""
     import torch
 
     from engine.sketch.model import SketchConfig
     from engine.sketch.synthetic import synthetic_sketches
     from engine.sketch.task import sketch_train_config, train_sketch
 
-    if (args.data is None) == (not args.demo):
-        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
-    check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
     data = synthetic_sketches(2000, rng=args.rng) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
@@ -46,8 +53,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from engine.sketch.recipe import training_threads
 
     threads, why = training_threads(args.threads)
-    torch.set_num_threads(threads)
-    bar, close = sketch_training_bar(enabled=not args.quiet)
+    if team.alone:
+        torch.set_num_threads(threads)
+    else:  # the launcher split the cores between the processes (OMP_NUM_THREADS)
+        threads, why = torch.get_num_threads(), ""
+    bar, close = sketch_training_bar(enabled=not args.quiet and team.is_main)
     if why and not args.quiet:
         print(f"threads: {threads} ({why})", file=sys.stderr)
     seen: dict = {}
@@ -64,9 +74,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
                               on_event=on_event, resume=args.resume, simplify=args.simplify == "auto",
-                              sample_every_s=args.sample_every)
+                              sample_every_s=args.sample_every if team.is_main else 0.0)  # only rank 0 shows
     finally:
         close()
+    if not team.is_main:
+        return 0
     summary = result.summary()
     summary.update(kind="sketch", parameters=result.model.n_parameters if result.model else None,
                    steps_per_s=result.steps / max(result.seconds, 1e-9),
@@ -180,6 +192,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    add_nproc_arg(t)
     t.set_defaults(func=cmd_train)
 
     g = ss.add_parser("generate", help="sample sketches from a model")

@@ -38,6 +38,7 @@ from engine.session.worker import WorkerError
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .devices import add_device_menu
 from .exporting import Exporter
 from .menus import build_menus
 from .music import MusicBar, add_music_menu
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.menus["Dance"].addSeparator()
         self.menus["Dance"].addAction(self.osc.action)
         add_music_menu(self, self.music)
+        self.device_menu = add_device_menu(self, self.session, self.bridge)
         # keeping the work (issue 17): undo history, the Takes panel, project files and autosave
         self.history = UndoHistory(self.session, self)
         self.takelist = TakeList(self.session, self.bridge, self.history)
