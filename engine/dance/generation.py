@@ -18,6 +18,7 @@ from ..core.errors import ChoreoError
 from ..core.mdn import DiagMixtureSampler, MixtureChoice
 from ..core.recurrent import NumpyLSTM, numpy_twin
 from .axes import guess_up_axis, motion_up_axis
+from .knobs import GENERATION
 from .model import DanceModel
 from .motion import Motion
 from .pose_guard import PoseGuard
@@ -69,7 +70,8 @@ class DanceGenerator:
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
     pose_guard:        radius of the pose-space guard in units of the model's held-out pose distance
-                       (``engine.pose_guard``; 0 = off; models without a pose bank have none).
+                       (``engine.dance.pose_guard``; default: the knob's, 0.5; 0 = off; models without a
+                       pose bank have none).
     anchor:            fraction of the way each sampled pose moves to the anchor head's predicted pose per
                        network step (default: the model's ``DanceConfig.anchor``; 0 = off).
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
@@ -95,7 +97,7 @@ class DanceGenerator:
         variations: int = 1,
         rigid: bool = True,
         stay_on_stage: bool = True,
-        pose_guard: float = 1.0,
+        pose_guard: float | None = None,
         anchor: float | None = None,
         *,
         torch_step: bool = False,
@@ -144,6 +146,8 @@ class DanceGenerator:
         self._pose_std = self.codec.in_std[:d].astype(np.float64)
         self._pose_mean = self.codec.in_mean[:d].astype(np.float64)
         bank = getattr(model, "pose_bank", None)
+        if pose_guard is None:
+            pose_guard = float(GENERATION["pose_guard"].default)
         self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
                        if bank is not None and pose_guard > 0 else None)
         span = self.codec.stage_hi - self.codec.stage_lo

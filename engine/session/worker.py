@@ -84,7 +84,7 @@ class GenerationParams:
     frames: int = 300  # frames to generate
     variations: int = 1
     seed_frame: int | None = None  # frame of the seed clip it continues from; None: the generator's default
-    pose_guard: float = 1.0  # radius of the pose guard in held-out pose distances (0 = off)
+    pose_guard: float | None = None  # radius of the pose guard in held-out pose distances (None: 0.5; 0 = off)
     anchor: float | None = None  # pull towards the anchor head's pose per step (None: the model's)
     song: str | None = None  # the song the take dances to (path as loaded); None: no song
     song_sha256: str | None = None  # the song file's SHA-256, to know it is the same song when regenerating

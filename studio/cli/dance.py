@@ -23,7 +23,7 @@ from engine.dance.motion import Motion, load_motion, motion_files
 from engine.dance.skeleton import integrity
 
 from .dance_info import add_info_parser, add_proportions_flag
-from .distributed import add_nproc_arg, run_as_team
+from .distributed import THREADS_HELP, add_nproc_arg, run_as_team, use_training_threads
 from .knobs import add_knob
 from .music import add_music_args, beat_report, dance, read_song
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
@@ -50,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights, crops and noise")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
     add_nproc_arg(t)
+    t.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
@@ -117,6 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, out: Path, team: Team) -> int:
     """Train on the corpus ``args.data``: alone, or as one process of a team (only rank 0 reports)."""
+    use_training_threads(args.threads, team)
     corpus = Corpus.index(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions, team=team)
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)

@@ -17,7 +17,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import torch
+
 from engine.core.checkpoint import read_checkpoint
+from engine.core.device import training_threads
 from engine.core.distributed import Team, in_launched_job, joined
 from engine.core.errors import ChoreoError
 from engine.core.launch import JobFailed, launch, lost_contact, quiet_worker, record_failure
@@ -92,3 +95,17 @@ def _member(device: str) -> Iterator[Team]:
 
 def _stop(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+THREADS_HELP = "CPU threads (default: all cores, or 1 when the machine is already busy)"
+
+
+def use_training_threads(asked: int | None, team: Team, quiet: bool = False) -> int:
+    """Set torch's threads for training (``--threads``, else ``training_threads``' choice) and say why."""
+    if not team.alone:  # the launcher split the cores between the processes (OMP_NUM_THREADS)
+        return torch.get_num_threads()
+    threads, why = training_threads(asked)
+    torch.set_num_threads(threads)
+    if why and not quiet and team.is_main:
+        print(f"threads: {threads} ({why})", file=sys.stderr)
+    return threads

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, check_writable
 from engine.sketch.knobs import DRAWING
 
-from .distributed import add_nproc_arg, run_as_team
+from .distributed import THREADS_HELP, add_nproc_arg, run_as_team, use_training_threads
 from .knobs import add_knob
 from .progress import sketch_training_bar
 
@@ -37,7 +36,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, team: Team) -> int:
     """Train alone, or as one process of a team (``--nproc``/torchrun: only rank 0 reports)."""
-    import torch
 
     from engine.sketch.model import SketchConfig
     from engine.sketch.synthetic import synthetic_sketches
@@ -50,16 +48,8 @@ def _train(args: argparse.Namespace, team: Team) -> int:
     tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "rng": args.rng}
     if args.batch:
         tc["batch"] = args.batch
-    from engine.sketch.recipe import training_threads
-
-    threads, why = training_threads(args.threads)
-    if team.alone:
-        torch.set_num_threads(threads)
-    else:  # the launcher split the cores between the processes (OMP_NUM_THREADS)
-        threads, why = torch.get_num_threads(), ""
+    threads = use_training_threads(args.threads, team, args.quiet)
     bar, close = sketch_training_bar(enabled=not args.quiet and team.is_main)
-    if why and not args.quiet:
-        print(f"threads: {threads} ({why})", file=sys.stderr)
     seen: dict = {}
 
     grids: list[list[float]] = []  # (seconds, step, finished share) of each sample grid
@@ -187,7 +177,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sample a few drawings this often to show how many are finished (0: never)")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: all cores, or 1 when the machine is already busy)")
+                   help=THREADS_HELP)
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights and batches")
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
