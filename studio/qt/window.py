@@ -45,6 +45,7 @@ from .notices import FitNotice
 from .onstage import StageDirector
 from .opening import FileOpener
 from .osc import OscStreamToggle
+from .quality import QualityLine
 from .sketch import SketchTab
 from .stage import StageView
 from .timeline import Timeline
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         ll.addWidget(self.fit_notice)
         ll.addWidget(self.stage, 1)
         ll.addWidget(self.timeline)
+        self.quality = QualityLine(self.session, self.bridge, self.keep_job)  # the judge's verdict on the take
+        ll.addWidget(self.quality)
         self.music = MusicBar(self.session, self.bridge, self.timeline, self._song_start)  # the song under it
         ll.addWidget(self.music)
         self.panels = QTabWidget()
