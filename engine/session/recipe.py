@@ -162,7 +162,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "temperature": _knob("temperature"), "sigma_temperature": _knob("sigma_temperature"), "mixture": _mixture,
     "look_back": _whole(1, MAX_FRAMES), "rng": _whole(0, 2**63 - 1), "frames": _whole(1, MAX_FRAMES),
     "variations": _whole(1, int(GENERATION["variations"].hi or 8)),
-    "seed_frame": _whole(1, 2**40, optional=True), "rigid": _flag, "pose_guard": _knob("pose_guard"),
+    "seed_frame": _whole(1, 2**40, optional=True), "rigid": _flag, "pose_guard": _optional(_knob("pose_guard")),
     "anchor": _optional(_knob("anchor")), "song": _text, "song_sha256": _text, "beat_align": _flag,
 }
 

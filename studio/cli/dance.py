@@ -118,8 +118,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace, out: Path, team: Team) -> int:
     """Train on the corpus ``args.data``: alone, or as one process of a team (only rank 0 reports)."""
-    use_training_threads(args.threads, team)
     corpus = Corpus.index(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions, team=team)
+    use_training_threads(args.threads, team)  # after the data is known to be good: a bad file is one line
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
     config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,

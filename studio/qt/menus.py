@@ -78,6 +78,11 @@ def build_menus(win: MainWindow) -> dict[str, QMenu]:
                checkable=True, checked=True)
     add_action(win, v, "F&ollow the dancers", lambda on: setattr(win.stage, "follow", on), None,
                "The camera glides after the dancers", checkable=True, checked=True)
+    win.proportions_action = add_action(
+        win, v, "Restore the body's &proportions", win.opener.set_proportions, None,
+        "A clip stored with every axis scaled to the same range (many published dance files) is shown, trained "
+        "and generated with its body's proportions restored; exports keep the file's own units. Off: the values "
+        "as stored", checkable=True, checked=win.opener.proportions == "auto")
     win.lead_in_action = add_action(win, v, "&Lead-in before the take", win.set_lead_in, "L",
                                     "Play the moment the take continues from (what the model watched) before "
                                     "the take, on the stage and in exported videos", checkable=True,

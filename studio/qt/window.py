@@ -47,6 +47,7 @@ from .onstage import StageDirector
 from .opening import FileOpener
 from .osc import OscStreamToggle
 from .project import ProjectKeeper
+from .quality import QualityLine
 from .sketch import SketchTab
 from .stage import StageView
 from .takelist import TakeList
@@ -131,6 +132,8 @@ class MainWindow(QMainWindow):
         ll.addWidget(self.fit_notice)
         ll.addWidget(self.stage, 1)
         ll.addWidget(self.timeline)
+        self.quality = QualityLine(self.session, self.bridge, self.keep_job)  # the judge's verdict on the take
+        ll.addWidget(self.quality)
         self.music = MusicBar(self.session, self.bridge, self.timeline, self._song_start)  # the song under it
         ll.addWidget(self.music)
         self.panels = QTabWidget()
