@@ -11,10 +11,10 @@ import sys
 
 from engine.core.errors import ChoreoError
 
-from . import app, bench, dance, evaluate, media, sketch, stream
+from . import app, bench, dance, evaluate, media, project, sketch, stream
 
 # Modules that define ``register(subparsers)``; order is the order of ``choreo --help``.
-COMMAND_MODULES = [dance, evaluate, media, stream, sketch, app, bench]
+COMMAND_MODULES = [dance, evaluate, media, project, stream, sketch, app, bench]
 
 
 class _Parser(argparse.ArgumentParser):

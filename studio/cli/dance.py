@@ -64,11 +64,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_generate)
 
 
-def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) -> None:
+def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True, model: bool = True) -> None:
     """What every command that dances takes: the model, the seed moment and the generation knobs
-    (``choreo generate``, ``choreo stream``; ``take_length=False`` leaves out --frames and --variations
-    for a stream, which runs until stopped)."""
-    g.add_argument("model", help="checkpoint written by choreo train")
+    (``choreo generate``, ``choreo stream``, ``choreo project generate``; ``take_length=False`` leaves out
+    --frames and --variations for a stream, which runs until stopped; ``model=False`` leaves out the model
+    for a caller that has its own, such as a project)."""
+    if model:
+        g.add_argument("model", help="checkpoint written by choreo train")
     if take_length:
         g.add_argument("--frames", type=int, help="frames to generate (default 900, or the song's length with --music)")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")

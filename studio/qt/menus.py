@@ -64,7 +64,7 @@ def build_menus(win: MainWindow) -> dict[str, QMenu]:
     add_action(win, m, "&Open…", win.open_dialog, QKeySequence.StandardKey.Open, "Open a mocap clip or a model")
     add_action(win, m, "&Demo", win.load_demo, "Ctrl+D", "The built-in synthetic dancer and demo model")
     add_action(win, m, "Load &model…", win.training.load_dialog, None, "Load a dance model checkpoint")
-    add_action(win, m, "&Save model…", win.training.save_dialog, "Ctrl+S", "Save the current model")
+    add_action(win, m, "&Save model…", win.training.save_dialog, None, "Save the current model")  # Ctrl+S: project
     m.addSeparator()
     add_action(win, m, "&Export…", win.export_dialog, "Ctrl+E",
                "Export what the stage shows (MP4, GIF), or the take's data (NPY, CSV, NPZ, JSON)")
