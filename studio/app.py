@@ -1,7 +1,8 @@
-"""``choreo studio [FILE] [--model ckpt]``: the desktop app (PyQt6 + vispy + pyqtgraph).
+"""``choreo studio [FILE|PIECE.choreo] [--model ckpt]``: the desktop app (PyQt6 + vispy + pyqtgraph).
 
-With no file it opens the built-in demo dancing. Qt is imported only when
-:func:`main` runs, so importing ``studio`` never pulls in a GUI toolkit.
+With no file it opens the built-in demo dancing; first it offers to recover work a crashed studio
+left behind. Qt is imported only when :func:`main` runs, so importing ``studio`` never pulls in a GUI
+toolkit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ def create_window(file: str | None = None, model: str | None = None):
     from .qt.window import MainWindow
 
     win = MainWindow()
-    if file:
+    win.project.enable()  # autosave and the question before quitting
+    if win.project.offer_recovery():  # work a crashed or killed studio left behind
+        pass
+    elif file:
         win.open_path(file)
     else:
         win.load_demo()

@@ -79,6 +79,73 @@ def tiny_dance(tmp_path_factory):
     return out, motion
 
 
+# name, parent, offset: a small body whose BVH the tests write themselves (no files needed)
+_BVH_BODY = [("hips", None, (0, 0, 0)), ("spine", "hips", (0, 12, 0)), ("head", "spine", (0, 14, 0)),
+             ("l_arm", "spine", (9, 10, 0)), ("r_arm", "spine", (-9, 10, 0)),
+             ("l_leg", "hips", (5, -10, 0)), ("l_shin", "l_leg", (0, -40, 0)),
+             ("r_leg", "hips", (-5, -10, 0)), ("r_shin", "r_leg", (0, -40, 0))]
+
+
+def write_bvh(path: Path, frames: int = 240, fps: float = 30.0) -> Path:
+    """A procedural dancer as a BVH file: root travels and turns, limbs swing (Y up)."""
+    import numpy as np
+
+    kids: dict = {}
+    for name, parent, _ in _BVH_BODY:
+        kids.setdefault(parent, []).append(name)
+    offsets = {name: off for name, _, off in _BVH_BODY}
+    lines, order = ["HIERARCHY"], []
+
+    def joint(name: str, depth: int) -> None:
+        pad = "  " * depth
+        root = depth == 0
+        lines.append(f"{pad}{'ROOT' if root else 'JOINT'} {name}")
+        lines.append(f"{pad}{{")
+        lines.append(f"{pad}  OFFSET {' '.join(str(v) for v in offsets[name])}")
+        chans = "6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" if root else \
+            "3 Zrotation Xrotation Yrotation"
+        lines.append(f"{pad}  CHANNELS {chans}")
+        order.append(name)
+        for kid in kids.get(name, []):
+            joint(kid, depth + 1)
+        if name not in kids:
+            lines.extend([f"{pad}  End Site", f"{pad}  {{", f"{pad}    OFFSET 0 -8 0", f"{pad}  }}"])
+        lines.append(f"{pad}}}")
+
+    joint("hips", 0)
+    t = np.arange(frames) / fps
+    rows = []
+    for i in range(frames):
+        w = 2 * np.pi * t[i]
+        row = [30 * np.sin(0.3 * w), 90 + 3 * np.sin(2 * w), 20 * np.sin(0.2 * w), 0, 0, 40 * np.sin(0.25 * w)]
+        for k in range(len(order) - 1):
+            row += [25 * np.sin(w * (0.7 + 0.1 * k) + k), 35 * np.sin(w * (0.5 + 0.05 * k)), 10 * np.cos(w + k)]
+        rows.append(" ".join(f"{v:.4f}" for v in row))
+    lines += ["MOTION", f"Frames: {frames}", f"Frame Time: {1 / fps:.6f}", *rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def bvh_piece(tmp_path_factory):
+    """A procedural BVH clip and a tiny model trained on it: (clip path, model path) in a fresh folder."""
+    from engine import DanceConfig, TrainConfig, train
+
+    folder = tmp_path_factory.mktemp("piece")
+    clip = write_bvh(folder / "dance.bvh")
+    model = folder / "dance.pt"
+    train(clip, model, model_config=DanceConfig(hidden=24, layers=1, mixtures=3),
+          config=TrainConfig(epochs=2, batch=8, seq_len=32, val_every=5, lr=3e-3, device="cpu", precision="fp32"))
+    return clip, model
+
+
+@pytest.fixture(autouse=True)
+def private_autosaves(tmp_path_factory, monkeypatch):
+    """Studio autosaves go to a folder of the test run, never the user's (where a crash's leftovers would
+    make a started studio ask about recovery)."""
+    monkeypatch.setenv("CHOREO_AUTOSAVE_DIR", str(tmp_path_factory.getbasetemp() / "autosave"))
+
+
 @pytest.fixture(scope="session")
 def drum_song(tmp_path_factory):
     """A 6 s drum loop at 120 BPM (.flac): the path (its beats are known: ``engine.dance.drums``)."""

@@ -5,6 +5,12 @@ precision, Adam, warm-up + cosine learning rate, gradient clipping,
 validation and early stopping, a NaN/inf guard that rolls back, a time
 budget, atomic checkpoints, resume, and progress events. It never prints.
 The loop reads top to bottom in ``fit``; the state it carries lives in one ``_Run``.
+
+Launched as several processes (torchrun, ``choreo train --nproc N``) the same loop trains with
+``DistributedDataParallel``: each process's task holds its own shard of the data and takes its
+part of the global batch, the team agrees on every decision (stop, roll back, early stopping)
+through ``engine.core.distributed.Team``, and only rank 0 writes checkpoints. Alone, every
+collective is a no-op.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from torch import Tensor, nn
 
 from .checkpoint import read_checkpoint, save_checkpoint
 from .device import resolve_device, resolve_precision
+from .distributed import Team
 from .errors import ChoreoError
 from .fileio import check_writable
 from .training import (
@@ -35,6 +42,7 @@ from .training import (
     TrainResult,
     lr_at,
     make_forward,
+    preload,
 )
 
 
@@ -51,11 +59,12 @@ class _Run:
     """The state of one ``fit`` call: counters, history, best weights, and what a checkpoint holds."""
 
     def __init__(self, task: Task, config: TrainConfig, opt: torch.optim.Optimizer, out: str | Path | None,
-                 model_config: dict[str, Any] | None, val_batches: list[Any]) -> None:
-        self.task, self.model, self.config, self.opt = task, task.model, config, opt
+                 model_config: dict[str, Any] | None, val_batches: list[Any], team: Team) -> None:
+        self.task, self.model, self.config, self.opt, self.team = task, task.model, config, opt, team
         self.model_config = model_config or {}
-        self.val_batches = val_batches
-        self.out_best = Path(out) if out is not None else None
+        self.val_batches = val_batches  # this process's share of the validation data
+        # only rank 0 writes checkpoints: every process holds the same weights
+        self.out_best = Path(out) if out is not None and team.is_main else None
         self.out_last = self.out_best.with_suffix(".last.pt") if self.out_best is not None else None
         for path in (self.out_best, self.out_last):
             if path is not None:
@@ -69,6 +78,8 @@ class _Run:
         self.val_loss: float | None = None
         self.best_state: dict[str, Tensor] | None = None
         self.stopped = "budget"
+        self.precision = ""  # compute precision, e.g. "bfloat16"
+        self.warm: tuple[float, int] | None = None  # (seconds, frames) when the first step of this run ended
         self.t0 = self.last_ckpt = self.last_emit = time.perf_counter()
         self.good = self.snapshot()
 
@@ -91,11 +102,18 @@ class _Run:
                 "model": self.model.state_dict(), "optimizer": self.opt.state_dict(), "step": self.step,
                 "frames_seen": self.frames, "elapsed": self.elapsed_before + self.seconds(),
                 "best_val": self.best_val, "history": self.history, "extra": self.task.checkpoint_extra(),
+                "world_size": self.team.world_size,
             })
 
     def seconds(self) -> float:
         """Wall time of this run so far."""
         return time.perf_counter() - self.t0
+
+    def steady_rate(self, seconds: float) -> float | None:
+        """Frames/s after the first step (None before a second step)."""
+        if self.warm is None or self.frames_run <= self.warm[1]:
+            return None
+        return (self.frames_run - self.warm[1]) / max(seconds - self.warm[0], 1e-9)
 
     # -- steps ---------------------------------------------------------------------
 
@@ -105,6 +123,8 @@ class _Run:
             self.bad_in_a_row = 0  # got past the step that failed: the trouble is over
         self.step, self.steps_run = self.step + 1, self.steps_run + 1
         self.frames, self.frames_run = self.frames + n_targets, self.frames_run + n_targets
+        if self.warm is None:
+            self.warm = (self.seconds(), self.frames_run)  # the first step pays one-off costs (kernels, buckets)
         self.train_ema = loss if self.train_ema is None else 0.9 * self.train_ema + 0.1 * loss
         self.history["step"].append(self.step)
         self.history["train"].append(loss)
@@ -142,9 +162,7 @@ class _Run:
     # -- validation ------------------------------------------------------------------
 
     def validate(self) -> float | None:
-        """Mean validation loss per target, or None without validation data."""
-        if not self.val_batches:
-            return None
+        """Mean validation loss per target over every process's validation data, or None without any."""
         self.model.eval()
         total, count = 0.0, 0
         with torch.no_grad():
@@ -152,7 +170,8 @@ class _Run:
                 loss, n, _ = self.task.loss(self.model, b, self.step)
                 total, count = total + float(loss) * n, count + n
         self.model.train()
-        return total / max(1, count)
+        total, count = self.team.sum(total, count)
+        return total / count if count else None
 
     def validate_and_keep_best(self) -> bool:
         """Validate, record it, keep (and write) the best model. False when it stopped improving."""
@@ -176,17 +195,19 @@ class _Run:
             self.validate_and_keep_best()
         if self.steps_run:
             self.save(self.out_last)
-            if self.out_best is not None and (not self.val_batches or not self.out_best.exists()):
-                self.save(self.out_best)
+            if self.out_best is not None and (math.isinf(self.best_val) or not self.out_best.exists()):
+                self.save(self.out_best)  # no validation data (or none improved): the final weights are the best
         if self.best_state is not None:
             self.model.load_state_dict(self.best_state)
         self.model.eval()
         result = TrainResult(
             frames=self.frames_run, seconds=seconds, frames_per_s=self.frames_run / max(seconds, 1e-9),
+            steady_frames_per_s=self.steady_rate(seconds),
             train_loss=self.train_ema, val_loss=self.val_loss,
             best_val_loss=None if math.isinf(self.best_val) else self.best_val, steps=self.step,
             stopped=self.stopped, checkpoint=str(self.out_best) if self.out_best else None,
-            history=self.history, model=self.model,
+            history=self.history, model=self.model, world_size=self.team.world_size,
+            device=str(next(self.model.parameters()).device), precision=self.precision,
         )
         emit(TrainEvent("done", step=self.step, fraction=1.0, train_loss=self.train_ema, val_loss=self.val_loss,
                         frames_per_s=result.frames_per_s, elapsed_s=seconds, message=self.stopped))
@@ -196,9 +217,10 @@ class _Run:
 
 
 def _backward(loss: Tensor, model: nn.Module, opt: torch.optim.Optimizer, grad_clip: float) -> bool:
-    """Gradients of a finite loss, clipped; False when the loss or the gradient is NaN/inf."""
-    if not bool(torch.isfinite(loss)):
-        return False
+    """Gradients (averaged over the team by DDP), clipped; False when they are NaN/inf.
+
+    Every process sees the same averaged gradients, so every process decides the same.
+    """
     opt.zero_grad(set_to_none=True)
     loss.backward()
     return bool(torch.isfinite(torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)))
@@ -218,41 +240,50 @@ def fit(
 
     ``out`` receives the best model (by validation loss) and ``<out>.last.pt``
     the latest state; both resume. ``cancel`` stops at the next step and keeps
-    the last good weights.
+    the last good weights. In a process group (see the module docstring) ``task`` is this
+    process's shard and ``config.batch`` the global batch.
     """
     emit = on_event or (lambda e: None)
-    device = resolve_device(config.device)
+    preload()  # torch's lazy imports happen before the clock starts, not inside the first step
+    team = Team.current()
+    device = team.device(resolve_device(config.device))
     dtype = resolve_precision(config.precision, device)
     model = task.model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    run = _Run(task, config, opt, out, model_config, list(task.val_batches(config.seq_len, device)))
+    run = _Run(task, config, opt, out, model_config, list(task.val_batches(config.seq_len, device)), team)
+    run.precision = str(dtype).removeprefix("torch.")
     if resume is not None:
         run.restore(read_checkpoint(resume, kind=task.kind))
-    forward = make_forward(model, dtype)
+    forward = make_forward(team.wrap(model), dtype, device.type)
+    (train_targets,) = team.sum(task.train_targets)
     # a batch of many copies of a short clip wastes compute: cap it at a few epochs' worth, take more steps instead
-    batch = min(config.batch, max(8, math.ceil(MAX_EPOCHS_PER_BATCH * task.train_targets / config.seq_len)))
-    budget = Budget(config, task.train_targets / max(1, batch * config.seq_len))
-    emit(TrainEvent("start", step=run.step, total_steps=budget.steps,
-                    message=f"training on {device} ({str(dtype).removeprefix('torch.')}), batch {batch}"))
+    batch = min(config.batch, max(8, math.ceil(MAX_EPOCHS_PER_BATCH * train_targets / config.seq_len)))
+    budget = Budget(config, train_targets / max(1, batch * config.seq_len))
+    emit(TrainEvent("start", step=run.step, total_steps=budget.steps, message=(
+        f"training on {device} ({run.precision}), batch {batch}"
+        + ("" if team.alone else f" over {team.world_size} processes ({team.share(batch)} here)"))))
     model.train()
     while True:
-        fraction = budget.fraction(run.step, run.seconds())  # a resumed run gets a fresh time budget
+        # a resumed run gets a fresh time budget; the slowest clock in the team decides for everyone
+        fraction, cancelled = team.max(budget.fraction(run.step, run.seconds()), cancel is not None and cancel.is_set())
         if fraction >= 1.0:
             break
-        if cancel is not None and cancel.is_set():
+        if cancelled:
             run.stopped = "cancelled"
             break
         lr = lr_at(config, run.step, fraction) * run.lr_scale
         for g in opt.param_groups:
             g["lr"] = lr
-        rng = np.random.default_rng([config.rng, run.step, run.rollbacks])  # a retried step draws other crops
-        loss, n_targets, _parts = task.loss(forward, task.sample_batch(batch, config.seq_len, rng, device), run.step)
-        if not _backward(loss, model, opt, config.grad_clip):
+        rng = np.random.default_rng(team.entropy(config.rng, run.step, run.rollbacks))  # a retry draws other crops
+        batch_here = task.sample_batch(team.share(batch), config.seq_len, rng, device)
+        loss, n_targets, _parts = task.loss(forward, batch_here, run.step)
+        step = team.combine(loss, n_targets)  # the loss and targets of the whole team's batch
+        if not (step.finite and _backward(loss * step.weight, model, opt, config.grad_clip)):
             if run.recover(emit, lr):
                 continue
             break
         opt.step()
-        run.advance(float(loss.detach()), n_targets)
+        run.advance(step.loss, step.targets)
         now = time.perf_counter()
         fps = run.frames_run / max(now - run.t0, 1e-9)
         if now - run.last_emit > 0.25 or run.step == 1:

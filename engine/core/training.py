@@ -75,6 +75,10 @@ class TrainResult:
     checkpoint: str | None
     history: dict[str, list] = field(default_factory=dict)
     model: nn.Module | None = field(default=None, repr=False)
+    world_size: int = 1  # processes that trained together (frames and frames_per_s are the team's)
+    steady_frames_per_s: float | None = None  # frames/s after the first step (start-up costs left out)
+    device: str = ""  # where this process trained, e.g. "cpu" or "cuda:0"
+    precision: str = ""  # compute precision, e.g. "float32" or "bfloat16"
 
     def summary(self) -> dict[str, Any]:
         """JSON-friendly figures."""
@@ -105,15 +109,33 @@ class Task(Protocol):
     def checkpoint_extra(self) -> dict[str, Any]: ...
 
 
-def make_forward(model: nn.Module, dtype: torch.dtype) -> Forward:
-    """Call ``model`` in ``dtype`` while its fp32 weights keep receiving fp32 gradients."""
+def make_forward(model: nn.Module, dtype: torch.dtype, device_type: str = "cpu") -> Forward:
+    """Call ``model`` in ``dtype`` while its fp32 weights keep receiving fp32 gradients.
+
+    On CUDA that is ``torch.autocast`` (cuDNN's LSTM runs in bf16 under it; the mixture heads
+    compute the likelihood in fp32 either way). On the CPU the weights are cast to ``dtype``
+    once per call (this project's CPU bf16 path, see ``choreo bench``). ``model`` may be
+    wrapped in ``DistributedDataParallel``: its gradient hooks see the fp32 weights either way.
+    """
     if dtype == torch.float32:
         return model
+    if device_type == "cuda":
+        return autocast_forward(model, dtype, device_type)
 
     def forward(*args: Any) -> Any:
         params = {name: p.to(dtype) for name, p in model.named_parameters()}
         args = tuple(a.to(dtype) if torch.is_tensor(a) and a.is_floating_point() else a for a in args)
         return functional_call(model, params, args)
+
+    return forward
+
+
+def autocast_forward(model: nn.Module, dtype: torch.dtype, device_type: str) -> Forward:
+    """Call ``model`` under ``torch.autocast(device_type, dtype)`` (the CUDA path; CPU autocast tests it)."""
+
+    def forward(*args: Any) -> Any:
+        with torch.autocast(device_type, dtype=dtype):
+            return model(*args)
 
     return forward
 

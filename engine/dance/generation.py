@@ -20,6 +20,7 @@ from ..core.recurrent import NumpyLSTM, numpy_twin
 from .axes import guess_up_axis, motion_up_axis
 from .directing import Director
 from .direction import Direction
+from .knobs import GENERATION
 from .model import DanceModel
 from .motion import Motion
 from .pose_guard import PoseGuard
@@ -71,7 +72,8 @@ class DanceGenerator:
     variations:        takes generated side by side in one batch.
     rigid:             keep bone lengths at the training data's lengths.
     pose_guard:        radius of the pose-space guard in units of the model's held-out pose distance
-                       (``engine.pose_guard``; 0 = off; models without a pose bank have none).
+                       (``engine.dance.pose_guard``; default: the knob's, 0.5; 0 = off; models without a
+                       pose bank have none).
     anchor:            fraction of the way each sampled pose moves to the anchor head's predicted pose per
                        network step (default: the model's ``DanceConfig.anchor``; 0 = off).
     stay_on_stage:     turn the dancer back when the body centre leaves the data's floor area, and
@@ -80,6 +82,8 @@ class DanceGenerator:
     direction:         keyframes, kept joints, a floor path and part temperatures
                        (``engine.dance.direction``; honoured by ``engine.dance.directing``).
     references:        motions ``(frames, joints, 3)`` that ``direction.keep`` entries name as their source.
+    torch_step:        step the LSTM with torch (``DanceModel.step_hidden``) even on the CPU; it always
+                       does on a GPU. Tests use it to check the GPU path against the NumPy one.
 
     Parameter changes take effect at the next network step (the next frame, or within
     ``frame_step`` frames for data faster than the model's rate).
@@ -98,10 +102,12 @@ class DanceGenerator:
         variations: int = 1,
         rigid: bool = True,
         stay_on_stage: bool = True,
-        pose_guard: float = 1.0,
+        pose_guard: float | None = None,
         anchor: float | None = None,
         direction: Direction | None = None,
         references: Mapping[str, np.ndarray] | None = None,
+        *,
+        torch_step: bool = False,
     ) -> None:
         if model.codec is None:
             raise ChoreoError("model has no normalisation statistics; load it with DanceModel.load")
@@ -136,7 +142,8 @@ class DanceGenerator:
         _single_threaded_blas()
         self._sampler = numpy_twin(model.head, DiagMixtureSampler)
         # on the CPU the LSTM steps in NumPy too; elsewhere (CUDA) torch steps it on the device
-        self._numpy_lstm = numpy_twin(model.lstm, NumpyLSTM) if self.device.type == "cpu" else None
+        on_cpu = self.device.type == "cpu" and not torch_step
+        self._numpy_lstm = numpy_twin(model.lstm, NumpyLSTM) if on_cpu else None
         self._projector = (
             RigidProjector(model.bones, model.bone_lengths) if model.bones is not None and len(model.bones) else None
         )
@@ -146,6 +153,8 @@ class DanceGenerator:
         self._pose_std = self.codec.in_std[:d].astype(np.float64)
         self._pose_mean = self.codec.in_mean[:d].astype(np.float64)
         bank = getattr(model, "pose_bank", None)
+        if pose_guard is None:
+            pose_guard = float(GENERATION["pose_guard"].default)
         self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
                        if bank is not None and pose_guard > 0 else None)
         span = self.codec.stage_hi - self.codec.stage_lo

@@ -34,9 +34,9 @@ GENERATION = table([
          tip="The same seed and settings give the same dance again"),
     Knob("variations", "Variations", "int", 1, lo=1, hi=8,
          tip="How many different continuations to dance side by side (one colour each)"),
-    Knob("pose_guard", "Pose guard", "float", 1.0, lo=0.0, hi=5.0, step=0.1,
+    Knob("pose_guard", "Pose guard", "float", 0.5, lo=0.0, hi=5.0, step=0.1,
          tip="Keep every pose within this many times the distance real unseen movement lies from the data's "
-             "poses (1 = as close as the dancer's own new movement; 0 = off: the model alone decides)"),
+             "poses (1 = as far as the dancer's own new movement; 0 = off: the model alone decides)"),
     Knob("anchor", "Anchor pull", "float", 0.05, lo=0.0, hi=1.0, step=0.01,
          tip="How strongly each pose is pulled, per step, towards the pose the model expects the body to be in "
              "(small: free and new; large: close to the clip, towards a replay; 0 = off)"),

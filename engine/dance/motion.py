@@ -224,12 +224,17 @@ def load_motion(path: str | Path, layout: str = "auto", fps: float | None = None
     )
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
+def motion_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The clip files named by ``paths``: files as given, folders searched recursively (sorted by path;
+    hidden files and folders skipped). Nothing is read."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
     files: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in LOADABLE)
+            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in LOADABLE and f.is_file()
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
             if not found:
                 raise ChoreoError(f"folder holds no motion files ({', '.join(LOADABLE)})", p)
             files.extend(found)
@@ -242,14 +247,14 @@ def load_motions(
     paths: str | Path | Iterable[str | Path], layout: str = "auto", fps: float | None = None,
     proportions: str = "auto",
 ) -> list[Motion]:
-    """Load several clips (files and/or folders of files, folders sorted by name).
+    """Load several clips (files and/or folders of files, searched recursively and sorted by path).
 
     All clips must have the same number of joints; a mismatch raises
     :class:`ChoreoError` naming the first clip that differs.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files = _expand(paths)
+    files = motion_files(paths)
     if not files:
         raise ChoreoError("no motion files given")
     motions = [load_motion(f, layout=layout, fps=fps, proportions=proportions) for f in files]

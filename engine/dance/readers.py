@@ -302,3 +302,6 @@ def load_csv(path: Path) -> tuple[np.ndarray, list[str]]:
     return np.frombuffer(values, dtype=np.float64).reshape(n_rows, joints, 3), names
 
 
+# The same vetting for other zip formats that carry .npy members (project files)
+read_npy_member = _npz_member
+ZIP_ERRORS = _ZIP_ERRORS

@@ -149,6 +149,59 @@ def up_index(motion: Motion) -> int:
     return "xyz".index(motion_up_axis(motion)[-1])
 
 
+def resumed_setup(resume: str | Path, n_joints: int) -> tuple[DanceConfig, MotionCodec]:
+    """The model config and normalisation of a checkpoint to resume, checked against the data's joints."""
+    payload = read_checkpoint(resume, kind="dance")
+    model_config = DanceConfig(**payload["model_config"])
+    codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
+    if codec.n_joints != n_joints:
+        raise ChoreoError(f"model has {codec.n_joints} joints, data has {n_joints}", resume)
+    return model_config, codec
+
+
+def fitted_config(model_config: DanceConfig | None, first: Motion) -> DanceConfig:
+    """``model_config`` (default: ``DanceConfig()``) with the joints and frame step of the data."""
+    model_config = model_config or DanceConfig()
+    step = frame_step_for(first.fps, model_config.model_fps)
+    return DanceConfig(**{**asdict(model_config), "n_joints": first.n_joints, "frame_step": step})
+
+
+def fitted_codec(clips: Sequence[np.ndarray], first: Motion, model_config: DanceConfig) -> MotionCodec:
+    """Normalisation statistics of ``clips`` for ``model_config`` (the up axis of ``first``, turns or not)."""
+    return MotionCodec.fit(clips, up=up_index(first), turn_invariant=model_config.turns)
+
+
+def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion, rng: int,
+                    bank_clips: Sequence[np.ndarray] | None) -> DanceModel:
+    """A model initialised from ``rng``, carrying what its checkpoints need: the normalisation, the joint
+    pairs generation keeps rigid, a stretch of ``first`` (the first training clip) to start from, and the
+    pose guard's bank of ``bank_clips`` (none when None: a process that writes no checkpoint needs none)."""
+    torch.manual_seed(rng)
+    model = DanceModel(model_config)
+    model.codec = codec
+    # generation keeps rigid what the data keeps rigid: a BVH's own bones (rigid by construction, and
+    # the ones a BVH export of the take writes rotations for), else the pairs of the spanning tree of its
+    # steadiest joint distances that really stay rigid (a marker cloud's tree also links markers across
+    # joints; for BVH data the tree may hold e.g. arm-to-arm instead of spine-to-arm)
+    if first.rig is not None and len(first.bones):
+        bones = np.asarray(first.bones, dtype=np.int64)
+        lengths = mean_bone_lengths(first.positions, bones)
+    else:
+        bones, lengths = steady_bones(first.positions)
+        keep = rigid_bones(first.positions, bones)
+        bones, lengths = bones[keep], lengths[keep]
+    model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
+    model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
+                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
+                        up_axis=first.up_axis, axis_scale=first.axis_scale, rig=first.rig)
+    if bank_clips is not None:
+        # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
+        up = up_index(first)
+        model.pose_bank, model.pose_radius = build_pose_bank(bank_clips, up)
+        model.pose_up = up
+    return model
+
+
 def train(
     data: MotionSource | Sequence[MotionSource],
     out: str | Path | None = None,
@@ -166,41 +219,13 @@ def train(
     motions = as_motions(data)
     config = config or TrainConfig()
     if resume is not None:
-        payload = read_checkpoint(resume, kind="dance")
-        model_config = DanceConfig(**payload["model_config"])
-        codec = MotionCodec.from_state_dict(payload["extra"]["codec"])
-        if codec.n_joints != motions[0].n_joints:
-            raise ChoreoError(f"model has {codec.n_joints} joints, data has {motions[0].n_joints}", resume)
+        model_config, codec = resumed_setup(resume, motions[0].n_joints)
         clips = strided_clips(motions, model_config.model_fps)
     else:
-        model_config = model_config or DanceConfig()
-        step = frame_step_for(motions[0].fps, model_config.model_fps)
-        model_config = DanceConfig(**{**asdict(model_config), "n_joints": motions[0].n_joints, "frame_step": step})
+        model_config = fitted_config(model_config, motions[0])
         clips = strided_clips(motions, model_config.model_fps)
-        codec = MotionCodec.fit(clips, up=up_index(motions[0]), turn_invariant=model_config.turns)
-    torch.manual_seed(config.rng)
-    model = DanceModel(model_config)
-    first = motions[0]
-    model.codec = codec
-    # generation keeps rigid what the data keeps rigid: a BVH's own bones (rigid by construction, and
-    # the ones a BVH export of the take writes rotations for), else the pairs of the spanning tree of its
-    # steadiest joint distances that really stay rigid (a marker cloud's tree also links markers across
-    # joints; for BVH data the tree may hold e.g. arm-to-arm instead of spine-to-arm)
-    if first.rig is not None and len(first.bones):
-        bones = np.asarray(first.bones, dtype=np.int64)
-        lengths = mean_bone_lengths(first.positions, bones)
-    else:
-        bones, lengths = steady_bones(first.positions)
-        keep = rigid_bones(first.positions, bones)
-        bones, lengths = bones[keep], lengths[keep]
-    model.bones, model.bone_lengths = torch.as_tensor(bones), torch.as_tensor(lengths, dtype=torch.float64)
-    model.seed = Motion(first.positions[:SEED_FRAMES], fps=first.fps, joint_names=first.joint_names,
-                        bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
-                        up_axis=first.up_axis, axis_scale=first.axis_scale, rig=first.rig)
-    # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
-    up = up_index(first)
-    model.pose_bank, model.pose_radius = build_pose_bank(clips, up)
-    model.pose_up = up
+        codec = fitted_codec(clips, motions[0], model_config)
+    model = new_dance_model(model_config, codec, motions[0], config.rng, clips)
     task = DanceTask(model, clips, codec, config.val_fraction, model.checkpoint_extra())
     result = fit(task, config, out, model_config=asdict(model_config), on_event=on_event,
                  cancel=cancel, resume=resume)

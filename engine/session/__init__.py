@@ -26,9 +26,14 @@ any thread is safe. Emission never waits on a front end. Pick one of:
   a ``queue.SimpleQueue`` of ``(signal_name, args)`` for every event.
 """
 
+from .keeping import OpenedProject
+from .project import Problem, Project, write_project
+from .project_reader import read_project
+from .recipe import Recipe, regenerate
 from .session import Session
 from .state import LossHistory, SessionEvents, Take, TakeFrames, TrainingProgress
 from .worker import GenerationParams, Worker, WorkerError
 
-__all__ = ["GenerationParams", "LossHistory", "Session", "SessionEvents", "Take", "TakeFrames",
-           "TrainingProgress", "Worker", "WorkerError"]
+__all__ = ["GenerationParams", "LossHistory", "OpenedProject", "Problem", "Project", "Recipe", "Session",
+           "SessionEvents", "Take", "TakeFrames", "TrainingProgress", "Worker", "WorkerError", "read_project",
+           "regenerate", "write_project"]

@@ -15,7 +15,10 @@ the loaded clip), and a few changes have side effects (live regeneration).
 The work is split by job: :class:`~engine.session.store.StateStore` (values and
 change events), :class:`~engine.session.takes.TakeShelf` (immutable takes,
 streamed into), :class:`~engine.session.training.TrainingRun` (training
-progress) and the :class:`~engine.session.worker.Worker` (threads).
+progress), the :class:`~engine.session.worker.Worker` (threads), and
+:class:`~engine.session.keeping.ProjectKeeping` (take edits, project files,
+regeneration; the clips and models takes were made from are remembered in
+:class:`~engine.session.sources.SourceLibrary`).
 
 Threads and how each front end receives events: see the package docstring (``engine.session``).
 """
@@ -46,7 +49,10 @@ from ..dance.skeleton import motion_skeleton
 from ..dance.synthetic import synthetic_dancer
 from .directing import Directing
 from .exports import copy_checkpoint, export_take
+from .keeping import ProjectKeeping
+from .recipe import Recipe
 from .showing import Showing
+from .sources import model_fingerprint
 from .state import Fit, LossHistory, Take, TrainingProgress
 from .store import SessionField, StateStore, frame_index, pump_in_asyncio
 from .takes import TakeShelf
@@ -61,7 +67,7 @@ def _knob(name: str) -> SessionField:
     return SessionField(lambda _s, v: knob.check(v), regenerate=name != "live")
 
 
-class Session(Directing):
+class Session(Directing, ProjectKeeping):
     """Motions, model, generation knobs, takes, playhead and training state, with change events.
 
     ``device``: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps"; where models are loaded
@@ -91,7 +97,7 @@ class Session(Directing):
             **{name: knob.default for name, knob in GENERATION.items()},
             "seed_frame": None, "playhead": 0, "lead_in": VIEW["lead_in"].default, "fit": Fit(),
             "motions": (), "motion": None, "song": None, "skeleton": np.zeros((0, 2), np.int64), "model": None,
-            "takes": (), "current_take": -1, "training_status": "idle", "generation_status": "idle",
+            "takes": (), "current_take": -1, "next_take": 1, "training_status": "idle", "generation_status": "idle",
             "training_progress": TrainingProgress(), "loss_history": LossHistory(),
             **Directing.DIRECTING_DEFAULTS,
         })
@@ -113,6 +119,7 @@ class Session(Directing):
         ]
         for signal, slot in self._slots:
             signal.connect(slot)
+        self._init_keeping()
         self._closed = False
         preload_training()
 
@@ -126,7 +133,8 @@ class Session(Directing):
 
     motions = property(lambda self: self.store["motions"], doc="All loaded clips (tuple of Motion).")
     motion = property(lambda self: self.store["motion"], doc="The clip shown and seeded from, or None.")
-    skeleton = property(lambda self: self.store["skeleton"], doc="Bones (n, 2) of the shown clip.")
+    skeleton = property(lambda self: self.store["skeleton"],
+                        doc="Bones (n, 2) of the shown clip (of an opened project's clip while it is missing).")
     model = property(lambda self: self.store["model"], doc="The DanceModel generating takes, or None.")
     song = property(lambda self: self.store["song"], doc="The Song takes dance to (engine.dance.music), or None.")
     takes = property(lambda self: self.store["takes"], doc="Takes generated so far (tuple of Take).")
@@ -243,6 +251,8 @@ class Session(Directing):
             raise ChoreoError("clips have different joint counts; load one skeleton at a time")
         first = motions[0]
         bones = first.bones if len(first.bones) else np.asarray(motion_skeleton(first)[0], np.int64)
+        for m in motions:
+            self._register_clip(m)
         # everything a view reads about the clip is in place before "motion" fires
         self.store.assign("current_take", -1)  # a new clip is shown on its own; its takes come next
         self.store.assign("motions", motions)
@@ -251,15 +261,20 @@ class Session(Directing):
         self.store.assign("playhead", min(self.playhead, first.n_frames - 1))
         self.store.assign("motion", first)
         self.store.assign("fit", Fit.between(self.model, first))
+        self._prune_sources()
         return first
 
     def load_model(self, path: str | Path | DanceModel) -> DanceModel:
         """Load a checkpoint (or take a DanceModel) as the generating model. Raises ChoreoError."""
         model = path if isinstance(path, DanceModel) else DanceModel.load(path, device=self._device)
-        self._set_model(model, None if isinstance(path, DanceModel) else Path(path))
+        checkpoint = None if isinstance(path, DanceModel) else Path(path)
+        self.sources.add_model(model, checkpoint)  # a file the project can refer to
+        self._set_model(model, checkpoint)
         return model
 
     def _set_model(self, model: DanceModel, checkpoint: Path | None) -> None:
+        if self.sources.model(model_fingerprint(model)) is None:
+            self.sources.add_model(model)  # trained here: projects keep it inside
         self.model_checkpoint = checkpoint
         mix = self.mixture
         if isinstance(mix, int) and mix >= model.config.mixtures:
@@ -271,6 +286,7 @@ class Session(Directing):
         self.store.assign("fit", Fit.between(model, self.motion))
         if changed and self.live:
             self.regenerate_live()
+        self._prune_sources()
 
     @property
     def model_is_demo(self) -> bool:
@@ -320,20 +336,27 @@ class Session(Directing):
 
     # -- generation ----------------------------------------------------------------
 
-    def generate(self) -> Take:
-        """Start a take with the current knobs; frames stream in as ``take_frames`` events.
+    def generate(self, params: GenerationParams | None = None, seed: Motion | None = None) -> Take:
+        """Start a take; frames stream in as ``take_frames`` events.
 
+        ``params`` (default: the current knobs, ``self.params``) and ``seed`` (default: the shown
+        clip, or the model's own seed stretch when the clip does not fit the model) make its recipe.
         Supersedes a take still being generated. In live mode the new take replaces the
         previous live take instead of adding one. Raises ChoreoError without a model.
         """
         model = self.model
         if model is None:
             raise ChoreoError("no model loaded: train one or load a checkpoint first")
-        params = self.params
-        take_id = self.worker.reserve_id()
+        params = self.params if params is None else params
+        seed = self.seed_clip() if seed is None else seed
         n_joints = Fit.joints_of(model)
-        seed = self.seed_clip()
-        take = self.shelf.start(take_id, params, n_joints, live=bool(self.live), seed=seed)  # before frames
+        if seed is not None and seed.n_joints != n_joints:
+            raise ChoreoError(f"has {seed.n_joints} joints, the model was trained on {n_joints}", seed.source)
+        own_seed = seed is None or seed is model.seed
+        recipe = Recipe(params, model_fingerprint(model), None if own_seed else self._register_clip(seed),
+                        model.device.type)
+        take_id = self.worker.reserve_id()
+        take = self.shelf.start(take_id, recipe, n_joints, live=bool(self.live), seed=seed)  # before frames
         self.store.assign("generation_status", "generating")
         self.worker.generate(GenerationRequest(model, params, seed, id=take_id, song=self.song,
                                                references=self.references(params.keep)))
@@ -401,7 +424,8 @@ class Session(Directing):
         take = self.shelf.current()
         if take is None:
             return Showing.of_clip(self.motion, self.skeleton)
-        return Showing.of_take(take, self.current_take + 1, lead_in=bool(self.lead_in))
+        return Showing.of_take(take, take.number, lead_in=bool(self.lead_in),
+                               bones=self.skeleton if take.seed is None else None)
 
     # -- errors --------------------------------------------------------------------
 
@@ -451,6 +475,10 @@ class Session(Directing):
         """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""
         if self.model is None:
             raise ChoreoError("no model to save")
+        if self.model_checkpoint is None or not self.model_checkpoint.exists():  # e.g. kept inside a project
+            if Path(path).exists() and not overwrite:
+                raise ChoreoError("exists (pass overwrite=True to replace it)", path)
+            return self.model.save(path)  # a ready-to-generate checkpoint
         return copy_checkpoint(self.model_checkpoint, path, overwrite)
 
     # -- delivery helpers and shutdown ----------------------------------------------

@@ -99,8 +99,9 @@ class Showing:
         return cls(clip.fps, clip.n_frames, (fig,), clip, clip=clip)
 
     @classmethod
-    def of_take(cls, take: Take, number: int, lead_in: bool = False) -> Showing:
-        """Take ``number`` (1-based) with the ghost of the clip it continues, after its lead-in when asked."""
+    def of_take(cls, take: Take, number: int, lead_in: bool = False, bones: np.ndarray | None = None) -> Showing:
+        """Take ``number`` (1-based) with the ghost of the clip it continues, after its lead-in when asked.
+        ``bones``: drawn when the take does not know its clip (a project's clip not found yet)."""
         seed = take.seed
         p = take.params
         seed_frame = int(p.seed_frame) if p.seed_frame is not None else 0
@@ -111,12 +112,16 @@ class Showing:
         v, joints = take.positions.shape[0], take.positions.shape[2]
         names = tuple(seed.joint_names) if seed is not None and seed.n_joints == joints else \
             tuple(f"joint{i}" for i in range(joints))
-        bones = seed.bones if seed is not None and seed.n_joints == joints else np.zeros((0, 2), np.int64)
+        if seed is not None and seed.n_joints == joints:
+            bones = seed.bones
+        elif seed is not None or bones is None or (len(bones) and np.max(bones) >= joints):
+            bones = np.zeros((0, 2), np.int64)
         figs: list[Figure] = []
         if seed is not None:
             figs.append(Figure(f"{clip_name(seed)} (ghost)", "ghost", GHOST, bones, names))
         for i in range(v):
-            name = f"take {number}" if v == 1 else f"take {number} · {i + 1}"
+            title = take.name or f"take {number}"  # its name, when it has one
+            name = title if v == 1 else f"{title} · {i + 1}"
             figs.append(Figure(name, "take", PALETTE[i % len(PALETTE)], bones, names))
         fps = seed.fps if seed is not None else 30.0
         return cls(fps, lead + max(frames, 1), tuple(figs), seed, take=take, take_number=number,
@@ -205,7 +210,8 @@ class Showing:
         total = (self.length - self.lead_in) / self.fps
         if k < 0:
             return f"lead-in {k / self.fps:+.2f} s   clip frame {self.seed_frame + k}"
-        return f"take {self.take_number}   {k / self.fps:.2f} / {total:.2f} s   frame {k}"
+        title = (self.take.name if self.take is not None else "") or f"take {self.take_number}"
+        return f"{title}   {k / self.fps:.2f} / {total:.2f} s   frame {k}"
 
     def tracks(self) -> list[np.ndarray]:
         """Each figure's poses over the whole span, ``(length, joints, 3)``, all NaN where it is not on stage."""

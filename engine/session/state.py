@@ -14,26 +14,47 @@ from psygnal import Signal, SignalGroup
 
 from ..core.training import TrainEvent, TrainResult
 from ..dance.motion import Motion
+from .recipe import Recipe
 from .worker import GenerationParams, WorkerError
 
 
 @dataclass(frozen=True)
 class Take:
-    """A generated take, as published: never changed afterwards (a take that grows or ends is
-    published again as a new ``Take`` with the same ``id``).
+    """A generated take, as published: never changed afterwards (a take that grows, ends, is renamed
+    or marked a favourite is published again as a new ``Take`` with the same ``id``).
 
-    ``positions`` ``(variations, frames made so far, joints, 3)`` is read-only; ``params`` is the
-    full recipe (``params.frames`` frames were asked for). ``seed`` is the clip it continues
-    (from ``params.seed_frame``): the clip on stage then, or the model's own when that did not fit.
+    ``positions`` ``(variations, frames made so far, joints, 3)`` is read-only; ``recipe`` is
+    everything that made it (``params``: its knobs; ``params.frames`` frames were asked for; the
+    model and seed clip by fingerprint). ``seed`` is the clip it continues (from
+    ``params.seed_frame``): the clip on stage then, or the model's own when that did not fit (None
+    for a take opened from a project whose clip is missing). ``number`` names it for people and
+    files ("take 3"): takes are numbered from 1 in the order they were added, never reused.
     """
 
     id: int
     positions: np.ndarray
-    params: GenerationParams
+    recipe: Recipe
     status: str = "generating"  # generating | done | cancelled | error
     live: bool = False  # made by live regeneration (replaced by the next one)
     created: _dt.datetime = field(default_factory=_dt.datetime.now)
     seed: Motion | None = field(default=None, repr=False, compare=False)
+    number: int = 0
+    name: str = ""  # given by the choreographer; "" shows as "take <number>"
+    favourite: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.recipe, GenerationParams):  # knobs alone (code written before recipes): no sources
+            object.__setattr__(self, "recipe", Recipe(self.recipe))
+
+    @property
+    def params(self) -> GenerationParams:
+        """The knobs it was made with (``recipe.params``)."""
+        return self.recipe.params
+
+    @property
+    def title(self) -> str:
+        """Its name, or ``take <number>``."""
+        return self.name or f"take {self.number}"
 
     @property
     def frames_ready(self) -> int:
@@ -199,6 +220,7 @@ class SessionEvents(SignalGroup):
     part_temperatures = Signal(tuple)  # tuple[PartTemperature, ...]
     takes = Signal(tuple)  # tuple[Take, ...]
     current_take = Signal(int)  # index in takes, -1 for none
+    next_take = Signal(int)  # number the next new take gets
     take_frames = Signal(TakeFrames)  # streamed frames of a take being generated
     generation_status = Signal(str)  # idle | generating
     training_status = Signal(str)  # idle | training | cancelling

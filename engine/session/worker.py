@@ -47,7 +47,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -61,16 +61,21 @@ from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion
 from ..dance.music import Song
 
+if TYPE_CHECKING:
+    from ..dance.generation import DanceGenerator
+
 log = logging.getLogger(__name__)
 
 TRAIN_NICE = 10  # niceness added to the training thread (Linux): the UI and live generation come first
 CHUNK_FRAMES = 8  # frames per streamed chunk after the first frame
 CHUNK_SECONDS = 0.05  # ... or fewer, when producing them takes longer than this
+GEN_THREADS = 1  # PyTorch intra-op threads for generation: a frame is small (regeneration uses the same)
 
 
 @dataclass(frozen=True)
 class GenerationParams:
-    """The recipe of one take: every knob, resolved to frames of the seed clip."""
+    """Every generation knob of one take, resolved to frames of the seed clip (with the model and the
+    seed clip they make the take's :class:`~engine.session.recipe.Recipe`)."""
 
     temperature: float = 1.0
     sigma_temperature: float = 1.0
@@ -80,11 +85,12 @@ class GenerationParams:
     frames: int = 300  # frames to generate
     variations: int = 1
     seed_frame: int | None = None  # frame of the seed clip it continues from; None: the generator's default
-    pose_guard: float = 1.0  # radius of the pose guard in held-out pose distances (0 = off)
+    pose_guard: float | None = None  # radius of the pose guard in held-out pose distances (None: 0.5; 0 = off)
     anchor: float | None = None  # pull towards the anchor head's pose per step (None: the model's)
     song: str | None = None  # the song the take dances to (path as loaded); None: no song
     song_sha256: str | None = None  # the song file's SHA-256, to know it is the same song when regenerating
     beat_align: bool = False  # the take was re-timed onto the song's beats (engine.dance.warp)
+    rigid: bool = True  # hold bone lengths at the data's lengths
     # directing the dancer (engine.dance.direction): plain, JSON-able, empty = the model alone decides
     keyframes: tuple[Keyframe, ...] = ()  # poses (centre-relative) to be in at frames of the take
     keep: tuple[Keep, ...] = ()  # joints that follow a reference motion ("" = the seed clip, "take:ID" = a take)
@@ -95,6 +101,19 @@ class GenerationParams:
     def direction(self) -> Direction:
         """The directing part of the recipe as one ``Direction``."""
         return Direction(self.keyframes, self.keep, self.path, self.part_temperatures)
+
+
+def generator_for(model: DanceModel, params: GenerationParams, seed: Motion | np.ndarray | None,
+                  references: Mapping[str, np.ndarray] | None = None) -> DanceGenerator:
+    """The ``DanceGenerator`` a recipe describes (the worker and regeneration build it the same way)."""
+    from ..dance.generation import DanceGenerator
+
+    p = params
+    return DanceGenerator(model, seed=seed, seed_frame=p.seed_frame, look_back=p.look_back,
+                          temperature=p.temperature, sigma_temperature=p.sigma_temperature,
+                          mixture=p.mixture, rng=p.rng, variations=p.variations, rigid=p.rigid,
+                          pose_guard=p.pose_guard, anchor=p.anchor,
+                          direction=p.direction, references=references)
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,7 @@ class Worker:
     generation_finished = Signal(GenerationDone)
     error = Signal(WorkerError)
 
-    def __init__(self, device: str = "auto", train_threads: int | None = None, gen_threads: int = 1,
+    def __init__(self, device: str = "auto", train_threads: int | None = None, gen_threads: int = GEN_THREADS,
                  switch_interval: float | None = 0.001) -> None:
         self.device = device
         if switch_interval is not None and sys.getswitchinterval() > switch_interval:
@@ -330,14 +349,9 @@ class Worker:
         return self._gen_latest != rid or self._closing
 
     def _run_generation(self, req: GenerationRequest) -> None:
-        from ..dance.generation import DanceGenerator
-
         t0 = time.perf_counter()
         p = req.params
-        gen = DanceGenerator(req.model, seed=req.seed, seed_frame=p.seed_frame, look_back=p.look_back,
-                             temperature=p.temperature, sigma_temperature=p.sigma_temperature,
-                             mixture=p.mixture, rng=p.rng, variations=p.variations, pose_guard=p.pose_guard,
-                             anchor=p.anchor, direction=p.direction, references=req.references)
+        gen = generator_for(req.model, p, req.seed, req.references)
         if req.song is not None and p.beat_align:
             self._run_to_song(req, gen, t0)
             return

@@ -19,7 +19,6 @@ and lifts later. ``plan_training`` looks at the set and decides, saying why in `
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -126,20 +125,3 @@ def prepare(sketches: Sequence[np.ndarray], plan: TrainingPlan, simplify: bool =
         if fitted is not None:
             out.append(fitted)
     return out
-
-
-def training_threads(asked: int | None) -> tuple[int, str]:
-    """CPU threads for sketch training, and why (when not asked for).
-
-    Sketch-RNN's matrices are small, so two threads only pay when both cores are free: on a
-    busy 2-core machine each step waits for the slower thread, and a training step measured
-    ~19x slower with 2 threads than with 1 while other work ran (load 10). So: every core, or
-    one when the machine is already busy (1-minute load average above cores - 1).
-    """
-    cores = os.cpu_count() or 1
-    if asked is not None:
-        return max(1, asked), ""
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    if cores > 1 and load > cores - 1:
-        return 1, f"the machine is busy: load {load:.1f} on {cores} cores; --threads overrides"
-    return cores, ""

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ..core.checkpoint import read_checkpoint
+from ..core.distributed import Team
 from ..core.errors import ChoreoError
 from ..core.fit import fit
 from ..core.mdn import BivariateMixture, bivariate_nll
@@ -227,7 +228,8 @@ def train_sketch(
     model = SketchRNN(model_config)
     model.scale, model.integer_units, model.max_len, model.sizes = scale, integer, max_len, sizes
     model.epsilon = plan.epsilon
-    task = SketchTask(model, train_n, normalize(valid, scale), max_len, extra)
+    team = Team.current()  # in a team (torchrun, --nproc) each process trains and validates on its share
+    task = SketchTask(model, team.shard(train_n), team.shard(normalize(valid, scale)), max_len, extra)
     config = TrainConfig(**{**asdict(config), "seq_len": max_len})
     stub = max(2, int(np.percentile([len(s) for s in train], 5) / 2))
     monitor = SampleMonitor(model, emit, every_s=sample_every_s, shortest=stub)

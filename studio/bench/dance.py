@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.core.device import resolve_device
 from engine.core.fit import fit
 from engine.core.mdn import diag_mixture_nll
 from engine.core.training import TrainConfig
@@ -54,15 +55,17 @@ def _bench_model(config: DanceConfig, frames: int = 4000) -> tuple[DanceModel, D
     return model, task, motion.positions
 
 
-def bench_dance_training(seconds: float = 10.0, batch: int = 64, seq_len: int = 128) -> dict[str, Any]:
-    """Training frames/s: our trainer vs a plain full-sequence loop vs the look-back-window recipe."""
+def bench_dance_training(seconds: float = 10.0, batch: int = 64, seq_len: int = 128,
+                         device: str = "cpu") -> dict[str, Any]:
+    """Training frames/s: our trainer vs a plain full-sequence loop vs the look-back-window recipe (on ``device``)."""
     config = DanceConfig(n_joints=BENCH_JOINTS)
     _, task, _ = _bench_model(config)
     rng = np.random.default_rng(0)
-    batch0 = task.sample_batch(batch, seq_len, rng, torch.device("cpu"))
+    dev = resolve_device(device)
+    batch0 = task.sample_batch(batch, seq_len, rng, dev)
 
     # plain PyTorch, fp32: one LSTM pass over the crop, every frame a target
-    ref = DanceModel(config)
+    ref = DanceModel(config).to(dev)
     opt = torch.optim.Adam(ref.parameters(), lr=1e-3)
 
     def plain_step() -> int:
@@ -92,9 +95,10 @@ def bench_dance_training(seconds: float = 10.0, batch: int = 64, seq_len: int = 
     ours: dict[str, float] = {}
     for precision in ("auto", "fp32"):
         cfg = TrainConfig(minutes=seconds / 60, batch=batch, seq_len=seq_len, val_every=10**9,
-                          checkpoint_every_s=1e9, device="cpu", precision=precision)
+                          checkpoint_every_s=1e9, device=str(dev), precision=precision)
         ours[precision] = fit(task, cfg).frames_per_s
     return {
+        "device": str(dev),
         "model": f"{config.layers} x LSTM {config.hidden}, {config.mixtures} mixtures, {BENCH_JOINTS} joints",
         "batch": batch, "seq_len": seq_len,
         "ours_frames_per_s": ours["auto"],
@@ -108,18 +112,22 @@ def bench_dance_training(seconds: float = 10.0, batch: int = 64, seq_len: int = 
     }
 
 
-def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
-    """Generation frames/s: DanceGenerator vs a bare one-step LSTM loop vs re-running a window per frame."""
+def bench_dance_generation(seconds: float = 5.0, device: str = "cpu") -> dict[str, Any]:
+    """Generation frames/s: DanceGenerator vs a bare one-step LSTM loop vs re-running a window per frame.
+
+    On a GPU the generator steps the LSTM with torch on the device (the CPU steps it in NumPy).
+    """
     config = DanceConfig(n_joints=BENCH_JOINTS)
     model, _, _ = _bench_model(config)
-    model.eval()
+    dev = resolve_device(device)
+    model = model.to(dev).eval()
     gen = DanceGenerator(model, seed_frame=200, look_back=WINDOW, rng=0)
 
     def ours() -> int:
         gen.generate(50)
         return 50
 
-    x = torch.randn(1, 1, config.frame_dim)
+    x = torch.randn(1, 1, config.frame_dim, device=dev)
     state: list[Any] = [None]
 
     def bare() -> int:  # nn.LSTM + head, one frame per call, no sampling or decoding
@@ -129,7 +137,7 @@ def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
                 model.head(h)
         return 50
 
-    window = torch.randn(1, WINDOW, config.frame_dim)
+    window = torch.randn(1, WINDOW, config.frame_dim, device=dev)
 
     def rerun_window() -> int:
         with torch.no_grad():
@@ -144,6 +152,7 @@ def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
     finally:
         torch.set_num_threads(threads)
     return {
+        "device": str(dev), "lstm_step": "numpy" if gen._numpy_lstm is not None else "torch",
         "ours_frames_per_s": f_ours, "bare_lstm_step_frames_per_s": f_bare,
         "window_rerun_frames_per_s": f_win,
         "ratio_vs_bare_step": f_ours / f_bare, "ratio_vs_window_rerun": f_ours / f_win, "threads": 1,
@@ -151,16 +160,21 @@ def bench_dance_generation(seconds: float = 5.0) -> dict[str, Any]:
     }
 
 
-def bench_precision(seconds: float = 10.0, batch: int = 32, seq_len: int = 128) -> dict[str, Any]:
-    """bf16 vs fp32 training on equal steps from the same start: speed and the validation loss reached."""
+def bench_precision(seconds: float = 10.0, batch: int = 32, seq_len: int = 128, device: str = "cpu"
+                    ) -> dict[str, Any]:
+    """bf16 vs fp32 training on equal steps from the same start: speed and the validation loss reached.
+
+    bf16 is the CPU's cast-weights path there, and autocast on CUDA.
+    """
     from engine.core.device import cpu_has_fast_bf16
 
+    dev = str(resolve_device(device))
     config = DanceConfig(n_joints=BENCH_JOINTS)
     results: dict[str, dict[str, float]] = {}
     steps = None
     for precision in ("fp32", "bf16"):
         _, task, _ = _bench_model(config)  # same seed: same initial weights and crops
-        cfg = TrainConfig(batch=batch, seq_len=seq_len, val_every=10**9, checkpoint_every_s=1e9, device="cpu",
+        cfg = TrainConfig(batch=batch, seq_len=seq_len, val_every=10**9, checkpoint_every_s=1e9, device=dev,
                           precision=precision, warmup_steps=5)
         if steps is None:
             cfg.minutes = seconds / 60
@@ -171,7 +185,7 @@ def bench_precision(seconds: float = 10.0, batch: int = 32, seq_len: int = 128) 
         results[precision] = {"steps": r.steps, "seconds": r.seconds, "val_loss": r.val_loss or float("nan")}
     fp32, bf16 = results["fp32"], results["bf16"]
     return {
-        "cpu_has_fast_bf16": cpu_has_fast_bf16(), "steps": fp32["steps"],
+        "device": dev, "cpu_has_fast_bf16": cpu_has_fast_bf16(), "steps": fp32["steps"],
         "fp32_s_per_step": fp32["seconds"] / fp32["steps"], "bf16_s_per_step": bf16["seconds"] / bf16["steps"],
         "bf16_speedup": (fp32["seconds"] / fp32["steps"]) / (bf16["seconds"] / bf16["steps"]),
         "fp32_val_loss": fp32["val_loss"], "bf16_val_loss": bf16["val_loss"],

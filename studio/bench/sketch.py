@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.core.device import resolve_device, resolve_precision
+from engine.core.device import resolve_device, resolve_precision, training_threads
 from engine.core.fit import fit
 from engine.core.training import MAX_EPOCHS_PER_BATCH, lr_at
 from engine.sketch.model import SketchConfig, SketchRNN
-from engine.sketch.recipe import training_threads
 from engine.sketch.strokes import normalize, offset_scale
 from engine.sketch.synthetic import synthetic_sketches
 from engine.sketch.task import SketchTask, sketch_train_config

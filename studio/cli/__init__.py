@@ -11,10 +11,10 @@ import sys
 
 from engine.core.errors import ChoreoError
 
-from . import app, bench, dance, evaluate, media, sketch, stream
+from . import app, bench, dance, evaluate, media, project, sketch, stream
 
 # Modules that define ``register(subparsers)``; order is the order of ``choreo --help``.
-COMMAND_MODULES = [dance, evaluate, media, stream, sketch, app, bench]
+COMMAND_MODULES = [dance, evaluate, media, project, stream, sketch, app, bench]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``choreo`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # --nproc re-runs this very command line
     try:
         return int(args.func(args) or 0)
     except ChoreoError as err:

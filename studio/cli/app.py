@@ -7,7 +7,7 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("studio", help="open the desktop studio (the demo when no file is given)")
-    s.add_argument("file", nargs="?", help="mocap clip to open")
+    s.add_argument("file", nargs="?", help="mocap clip or project (PIECE.choreo) to open")
     s.add_argument("--model", help="dance model checkpoint to load")
     s.set_defaults(func=cmd_studio)
 

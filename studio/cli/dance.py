@@ -11,18 +11,20 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from engine.core.distributed import Team
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, next_free_path
 from engine.core.training import TrainConfig
+from engine.dance.corpus import Corpus, train_corpus
 from engine.dance.generation import DanceGenerator
 from engine.dance.knobs import GENERATION, TRAINING
 from engine.dance.model import DanceConfig, DanceModel
-from engine.dance.motion import Motion, load_motion
+from engine.dance.motion import Motion, load_motion, motion_files
 from engine.dance.skeleton import integrity
-from engine.dance.task import train
 
 from .dance_info import add_info_parser, add_proportions_flag
 from .direct import add_direction_args, direction_from_args
+from .distributed import THREADS_HELP, add_nproc_arg, run_as_team, use_training_threads
 from .knobs import add_knob
 from .music import add_music_args, beat_report, dance, read_song
 from .progress import NEGATIVE_LOSS_NOTE, count_bar, training_bar
@@ -48,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--force", action="store_true", help="replace an existing --out file")
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights, crops and noise")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    add_nproc_arg(t)
+    t.add_argument("--threads", type=int, default=None, help=THREADS_HELP)
     t.set_defaults(func=cmd_train)
 
     g = sub.add_parser("generate", help="generate a new take from a trained model")
@@ -61,11 +65,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_generate)
 
 
-def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True) -> None:
+def add_generation_args(g: argparse.ArgumentParser, take_length: bool = True, model: bool = True) -> None:
     """What every command that dances takes: the model, the seed moment and the generation knobs
-    (``choreo generate``, ``choreo stream``; ``take_length=False`` leaves out --frames and --variations
-    for a stream, which runs until stopped)."""
-    g.add_argument("model", help="checkpoint written by choreo train")
+    (``choreo generate``, ``choreo stream``, ``choreo project generate``; ``take_length=False`` leaves out
+    --frames and --variations for a stream, which runs until stopped; ``model=False`` leaves out the model
+    for a caller that has its own, such as a project)."""
+    if model:
+        g.add_argument("model", help="checkpoint written by choreo train")
     if take_length:
         g.add_argument("--frames", type=int, help="frames to generate (default 900, or the song's length with --music)")
     g.add_argument("--seed-from", help="DATA[:FRAME] clip (and frame) to continue from; default: the training data")
@@ -111,31 +117,39 @@ def generator_from_args(args: argparse.Namespace, variations: int = 1) -> tuple[
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from engine.dance.motion import load_motions
-    from engine.dance.task import as_motions
-
-    motions = as_motions(load_motions(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions))
     out = check_checkpoint_out(args.out or Path(args.data[0]).stem + ".pt", args.force, args.resume)
+    motion_files(args.data)  # a missing file or an empty folder fails here, before any process starts
+    return run_as_team(args, out, lambda team: _train(args, out, team))
+
+
+def _train(args: argparse.Namespace, out: Path, team: Team) -> int:
+    """Train on the corpus ``args.data``: alone, or as one process of a team (only rank 0 reports)."""
+    corpus = Corpus.index(args.data, layout=args.layout, fps=args.fps, proportions=args.proportions, team=team)
+    use_training_threads(args.threads, team)  # after the data is known to be good: a bad file is one line
     model_config = DanceConfig(hidden=args.hidden, layers=args.layers, mixtures=args.mixtures,
                                look_back=args.look_back)
     config = TrainConfig(minutes=args.minutes, epochs=args.epochs, batch=args.batch, seq_len=args.seq_len,
                          lr=args.lr, device=args.device, precision=args.precision, rng=args.rng)
-    frames = sum(m.n_frames for m in motions)
-    print(f"training on {len(motions)} clip(s), {frames:,} frames, {motions[0].n_joints} joints "
-          f"at {motions[0].fps:g} fps -> {out}", file=sys.stderr)
-    on_event, close = training_bar(enabled=sys.stderr.isatty() or not args.json)
+    first = corpus.clips[0]
+    team_note = "" if team.alone else f" in {team.world_size} processes"
+    if team.is_main:
+        print(f"training on {len(corpus.clips)} clip(s), {corpus.n_frames:,} frames, {first.joints} joints "
+              f"at {first.fps:g} fps{team_note} -> {out}", file=sys.stderr)
+    on_event, close = training_bar(enabled=team.is_main and (sys.stderr.isatty() or not args.json))
     try:
-        result = train(motions, out, model_config=model_config, config=config, on_event=on_event,
-                       resume=args.resume)
+        result = train_corpus(corpus, out, model_config=model_config, config=config, on_event=on_event,
+                              resume=args.resume)
     finally:
         close()
-    val = "n/a" if result.val_loss is None else f"{result.val_loss:.3f}"
+    if not team.is_main:
+        return 0
+    loss, val = (("n/a" if v is None else f"{v:.3f}") for v in (result.train_loss, result.val_loss))
     print(f"done ({result.stopped}) after {result.steps} steps, {result.seconds:.0f} s, "
-          f"{result.frames_per_s:,.0f} frames/s; loss {result.train_loss:.3f}, validation {val}. "
+          f"{result.frames_per_s:,.0f} frames/s{team_note}; loss {loss}, validation {val}. "
           f"Saved {out}", file=sys.stderr)
     print(NEGATIVE_LOSS_NOTE, file=sys.stderr)
     if args.json:
-        print(json.dumps(result.summary()))
+        print(json.dumps(result.summary()), flush=True)
     return 0
 
 

@@ -14,6 +14,7 @@ from engine.dance.export import export_formats, export_motion
 from engine.dance.motion import load_motion
 
 from .progress import count_bar
+from .project import export_take
 
 DEMO_FRAMES = 600
 
@@ -21,7 +22,7 @@ DEMO_FRAMES = 600
 def register(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser("export", help="convert a clip or take to another format",
                        description=f"Formats: {' '.join(export_formats())}")
-    e.add_argument("input", help="clip or take (.npy .npz .bvh .c3d .csv)")
+    e.add_argument("input", help="clip or take (.npy .npz .bvh .c3d .csv), or a project (.choreo) with --take")
     e.add_argument("--out", required=True, help="output file; the suffix picks the format")
     e.add_argument("--layout", help="frames-first | joints-first for .npy output (default: the input's)")
     e.add_argument("--in-layout", default="auto", help="layout of the input array (default: detect)")
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=".bvh/.glb output: write onto this BVH's hierarchy (default: the input's own, or one "
                         "built from its bones)")
     e.add_argument("--force", action="store_true", help="replace an existing output file")
+    e.add_argument("--take", type=int, help="take number, when the input is a project (default: its shown take)")
     e.set_defaults(func=cmd_export)
 
     d = sub.add_parser("demo", help="generate a dance with the embedded dancer and model, write a video")
@@ -42,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if Path(args.input).suffix.lower() == ".choreo":
+        return export_take(args)
+    if args.take is not None:
+        raise ChoreoError("--take picks a take of a project (.choreo)", args.input)
     motion = load_motion(args.input, layout=args.in_layout, fps=args.fps)
     progress, close = count_bar(motion.n_frames, f"writing {Path(args.out).name}",
                                 enabled=Path(args.out).suffix.lower() in (".mp4", ".gif"))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from engine.core.distributed import Team
 from engine.core.errors import ChoreoError
 from engine.core.fileio import check_checkpoint_out, check_writable
 from engine.sketch.knobs import DRAWING
 
+from .distributed import THREADS_HELP, add_nproc_arg, run_as_team, use_training_threads
 from .knobs import add_knob
 from .progress import sketch_training_bar
 
@@ -27,15 +28,19 @@ def _check_out(path: str, force: bool) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a SketchRNN on a stroke file or on the procedural demo sketches."""
-    import torch
+    if (args.data is None) == (not args.demo):
+        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
+    out = check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
+    return run_as_team(args, out, lambda team: _train(args, team))
+
+
+def _train(args: argparse.Namespace, team: Team) -> int:
+    """Train alone, or as one process of a team (``--nproc``/torchrun: only rank 0 reports)."""
 
     from engine.sketch.model import SketchConfig
     from engine.sketch.synthetic import synthetic_sketches
     from engine.sketch.task import sketch_train_config, train_sketch
 
-    if (args.data is None) == (not args.demo):
-        raise ChoreoError("give a stroke file (DATA.npz) or --demo, not both")
-    check_writable(check_checkpoint_out(args.out, args.force, args.resume), True)
     data = synthetic_sketches(2000, rng=args.rng) if args.demo else args.data
     sizes = ("enc_hidden", "dec_hidden", "z_size", "mixtures", "max_seq_len")
     overrides = {k: getattr(args, k) for k in sizes if getattr(args, k) is not None}
@@ -43,13 +48,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     tc = {"minutes": args.minutes, "epochs": args.epochs, "device": args.device, "rng": args.rng}
     if args.batch:
         tc["batch"] = args.batch
-    from engine.sketch.recipe import training_threads
-
-    threads, why = training_threads(args.threads)
-    torch.set_num_threads(threads)
-    bar, close = sketch_training_bar(enabled=not args.quiet)
-    if why and not args.quiet:
-        print(f"threads: {threads} ({why})", file=sys.stderr)
+    threads = use_training_threads(args.threads, team, args.quiet)
+    bar, close = sketch_training_bar(enabled=not args.quiet and team.is_main)
     seen: dict = {}
 
     grids: list[list[float]] = []  # (seconds, step, finished share) of each sample grid
@@ -64,9 +64,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         result = train_sketch(data, args.out, model_config=model_config, config=sketch_train_config(**tc),
                               on_event=on_event, resume=args.resume, simplify=args.simplify == "auto",
-                              sample_every_s=args.sample_every)
+                              sample_every_s=args.sample_every if team.is_main else 0.0)  # only rank 0 shows
     finally:
         close()
+    if not team.is_main:
+        return 0
     summary = result.summary()
     summary.update(kind="sketch", parameters=result.model.n_parameters if result.model else None,
                    steps_per_s=result.steps / max(result.seconds, 1e-9),
@@ -175,11 +177,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="sample a few drawings this often to show how many are finished (0: never)")
     t.add_argument("--device", default="auto", help="auto | cpu | cuda")
     t.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: all cores, or 1 when the machine is already busy)")
+                   help=THREADS_HELP)
     t.add_argument("--seed", type=int, default=0, dest="rng", help="random seed: initial weights and batches")
     t.add_argument("--resume", default=None, help="continue from this checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    add_nproc_arg(t)
     t.set_defaults(func=cmd_train)
 
     g = ss.add_parser("generate", help="sample sketches from a model")

@@ -3,6 +3,7 @@ control over either the clip (it is the session's playhead) or the current take.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from typing import Any
@@ -167,6 +168,6 @@ class NotebookStage:
                 self.readout.value = "no take"
                 return
             v = take.positions.shape[0]
-            self.readout.value = (f"take {self.session.current_take + 1} · frame {self._take_frame + 1}/"
+            self.readout.value = (f"{html.escape(take.title)} · frame {self._take_frame + 1}/"
                                   f"{take.frames_ready} of {take.params.frames} · {v} variation(s) · "
                                   f"{take.status}")

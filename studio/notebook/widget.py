@@ -293,8 +293,11 @@ class StudioWidget(W.VBox):
     def _on_playhead(self, playhead: int) -> None:
         self.stage.on_playhead(playhead)
 
-    def _on_takes(self, takes: tuple) -> None:
-        options = [(f"{i + 1}: {t.params.frames} frames × {t.params.variations}"
+    def _on_takes(self, _takes: tuple) -> None:
+        # the latest takes, not the event's: events queued from the worker can arrive after a newer edit
+        # made (and delivered) in this thread
+        takes = self.session.takes
+        options = [(f"{'★ ' if t.favourite else ''}{t.title}: {t.params.frames} frames × {t.params.variations}"
                     f"{' (live)' if t.live else ''}", i) for i, t in enumerate(takes)]
         self._syncing = True
         try:

@@ -26,11 +26,12 @@ SWITCHES = ("continue_from_playhead", "live")
 
 
 def take_label(index: int, take: Take, fps: float) -> str:
-    """How a take is named in the menu: its number, length in seconds and recipe."""
+    """How a take is named in the menu: its name (or number), favourite star, length in seconds and recipe."""
     p = take.params
     seconds = p.frames / (take.seed.fps if take.seed is not None else fps)
     status = "" if take.status in ("done", "generating") else f" ({take.status})"
-    return (f"take {index + 1}: {seconds:.1f} s, T={p.temperature:g} σ={p.sigma_temperature:g} ×{p.variations}"
+    return (f"{'★ ' if take.favourite else ''}{take.title}: {seconds:.1f} s, T={p.temperature:g} "
+            f"σ={p.sigma_temperature:g} ×{p.variations}"
             f"{' (live)' if take.live else ''}{status}")
 
 

@@ -33,7 +33,7 @@ class Exporter:
         """The file the dialog proposes: the last folder and format, named after the take or the clip."""
         s = self.win.session
         if s.takes and s.current_take >= 0:
-            stem = f"take{s.current_take + 1}"
+            stem = f"take{s.takes[s.current_take].number}"
         else:
             stem = Path(clip_name(s.motion) or "clip").stem.replace(" ", "_") or "clip"
         return self.folder / f"{stem}{self.suffix}"

@@ -64,7 +64,7 @@ def build_menus(win: MainWindow) -> dict[str, QMenu]:
     add_action(win, m, "&Open…", win.open_dialog, QKeySequence.StandardKey.Open, "Open a mocap clip or a model")
     add_action(win, m, "&Demo", win.load_demo, "Ctrl+D", "The built-in synthetic dancer and demo model")
     add_action(win, m, "Load &model…", win.training.load_dialog, None, "Load a dance model checkpoint")
-    add_action(win, m, "&Save model…", win.training.save_dialog, "Ctrl+S", "Save the current model")
+    add_action(win, m, "&Save model…", win.training.save_dialog, None, "Save the current model")  # Ctrl+S: project
     m.addSeparator()
     add_action(win, m, "&Export…", win.export_dialog, "Ctrl+E",
                "Export what the stage shows (MP4, GIF), or the take's data (NPY, CSV, NPZ, JSON)")
@@ -78,6 +78,11 @@ def build_menus(win: MainWindow) -> dict[str, QMenu]:
                checkable=True, checked=True)
     add_action(win, v, "F&ollow the dancers", lambda on: setattr(win.stage, "follow", on), None,
                "The camera glides after the dancers", checkable=True, checked=True)
+    win.proportions_action = add_action(
+        win, v, "Restore the body's &proportions", win.opener.set_proportions, None,
+        "A clip stored with every axis scaled to the same range (many published dance files) is shown, trained "
+        "and generated with its body's proportions restored; exports keep the file's own units. Off: the values "
+        "as stored", checkable=True, checked=win.opener.proportions == "auto")
     win.lead_in_action = add_action(win, v, "&Lead-in before the take", win.set_lead_in, "L",
                                     "Play the moment the take continues from (what the model watched) before "
                                     "the take, on the stage and in exported videos", checkable=True,

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 
 from engine.core.errors import ChoreoError
+from engine.dance.axes import looks_axis_normalised
 from engine.dance.motion import LOADABLE, Motion, load_motion
 
 from . import files
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 class FileOpener:
     """The window's File > Open, drag and drop, and File > Demo."""
+
+    proportions = "auto"  # restore per-axis-normalised clips (View ▸ Restore proportions), or "file"
 
     def __init__(self, win: MainWindow) -> None:
         self.win = win
@@ -57,22 +60,29 @@ class FileOpener:
         if path:
             self.open_path(path)
 
-    def open_path(self, path: str | Path, play: bool = True) -> BackgroundJob | None:
-        """Open a clip (read on a background thread) or a model checkpoint; errors become messages."""
+    def open_path(self, path: str | Path, play: bool = True, layout: str | None = None) -> BackgroundJob | None:
+        """Open a clip (read on a background thread) or a model checkpoint; errors become messages.
+
+        Per-axis-normalised clips get their proportions back unless View ▸ Restore proportions is off
+        (``self.proportions``).
+        """
         win = self.win
         path = Path(path)
         if path.suffix.lower() in files.MODEL_SUFFIXES:
             self.open_model(path)
             return None
-        layout = "auto"
-        amb = files.layout_ambiguity(path)
-        if amb is not None:
-            chosen = files.ask_layout(win, path, *amb)
-            if chosen is None:
-                return None
-            layout = chosen
+        if layout is None:
+            layout = "auto"
+            amb = files.layout_ambiguity(path)
+            if amb is not None:
+                chosen = files.ask_layout(win, path, *amb)
+                if chosen is None:
+                    return None
+                layout = chosen
         win.show_message(f"Opening {path.name}…")
-        job = BackgroundJob(lambda: load_motion(path, layout=layout), name="choreo-open", parent=win)
+        proportions = self.proportions
+        job = BackgroundJob(lambda: load_motion(path, layout=layout, proportions=proportions), name="choreo-open",
+                            parent=win)
         job.done.connect(lambda motion: self._opened(motion, play))
         job.failed.connect(lambda err: win.show_error(str(err) if isinstance(err, ChoreoError)
                                                       else f"{path.name}: could not open ({err})"))
@@ -90,7 +100,15 @@ class FileOpener:
         if play:
             win.timeline.play()
         win.show_message(f"{Path(motion.source).name}: {motion.n_frames} frames, {motion.n_joints} joints, "
-                         f"{motion.fps:g} fps — {motion.layout_note}")
+                         f"{motion.fps:g} fps — {motion.scale_note or motion.layout_note}")
+
+    def set_proportions(self, restore: bool) -> BackgroundJob | None:
+        """Restore per-axis-normalised clips' proportions (or not) and reopen the clip on stage that way."""
+        self.proportions = "auto" if restore else "file"
+        m = self.win.session.motion
+        if m is None or not Path(m.source).is_file() or not (m.restored or looks_axis_normalised(m.positions)):
+            return None
+        return self.open_path(m.source, play=False, layout=m.layout)
 
     def open_model(self, path: Path) -> None:
         """Load a dance model, or else a sketch model (then the Sketch tab comes forward)."""

@@ -7,7 +7,8 @@ files (``opening``), export and screenshots (``exporting``), the fit notice (``n
 
 Extension points for other features: ``win.menus[name]`` with :func:`menus.add_action` for a
 menu entry, :meth:`MainWindow.add_dock` for a dock, :meth:`MainWindow.add_panel` for a tab
-beside Generate and Train.
+beside Generate and Train. Keeping the work (project files, autosave, recovery, undo, the Takes
+panel) lives in ``project``, ``undo`` and ``takelist``.
 """
 
 from __future__ import annotations
@@ -31,12 +32,13 @@ from PyQt6.QtWidgets import (
 
 from engine.core.errors import ChoreoError
 from engine.session import Session
-from engine.session.showing import clip_name
+from engine.session.project import SUFFIX as PROJECT_SUFFIX
 from engine.session.worker import WorkerError
 
 from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
+from .devices import add_device_menu
 from .exporting import Exporter
 from .menus import build_menus
 from .music import MusicBar, add_music_menu
@@ -44,10 +46,14 @@ from .notices import FitNotice
 from .onstage import StageDirector
 from .opening import FileOpener
 from .osc import OscStreamToggle
+from .project import ProjectKeeper
+from .quality import QualityLine
 from .sketch import SketchTab
 from .stage import StageView
+from .takelist import TakeList
 from .timeline import Timeline
 from .training import TrainingPanel
+from .undo import UndoHistory
 
 
 class MainWindow(QMainWindow):
@@ -82,10 +88,18 @@ class MainWindow(QMainWindow):
         self.menus["Dance"].addSeparator()
         self.menus["Dance"].addAction(self.osc.action)
         add_music_menu(self, self.music)
+        self.device_menu = add_device_menu(self, self.session, self.bridge)
+        # keeping the work (issue 17): undo history, the Takes panel, project files and autosave
+        self.history = UndoHistory(self.session, self)
+        self.takelist = TakeList(self.session, self.bridge, self.history)
+        self.add_panel(self.takelist, "Takes")
+        self.project = ProjectKeeper(self, self.session, self.history, self.bridge)
+        self.project.add_menus(self.menus)  # File ▸ Open/Save project…, Edit ▸ Undo/Redo
 
-        for w in (self.controls, self.training, self.sketch, self.osc, self.music):
+        for w in (self.controls, self.training, self.sketch, self.osc, self.music, self.history, self.takelist,
+                  self.project):
             w.error.connect(self.show_error)
-        for w in (self.training, self.sketch, self.osc, self.music):
+        for w in (self.training, self.sketch, self.osc, self.music, self.project):
             w.message.connect(self.show_message)
         self.timeline.position_changed.connect(self.osc.send_frame)
         self.sketch.message.connect(lambda _m: self.show_models())
@@ -118,6 +132,8 @@ class MainWindow(QMainWindow):
         ll.addWidget(self.fit_notice)
         ll.addWidget(self.stage, 1)
         ll.addWidget(self.timeline)
+        self.quality = QualityLine(self.session, self.bridge, self.keep_job)  # the judge's verdict on the take
+        ll.addWidget(self.quality)
         self.music = MusicBar(self.session, self.bridge, self.timeline, self._song_start)  # the song under it
         ll.addWidget(self.music)
         self.panels = QTabWidget()
@@ -183,7 +199,10 @@ class MainWindow(QMainWindow):
         self.opener.open_dialog()
 
     def open_path(self, path: str | Path, play: bool = True) -> BackgroundJob | None:
-        """Open a clip (on a background thread) or a model checkpoint; errors become messages."""
+        """Open a clip (on a background thread), a model checkpoint or a project; errors become messages."""
+        if Path(path).suffix.lower() == PROJECT_SUFFIX:
+            self.project.open(path)
+            return None
         return self.opener.open_path(path, play)
 
     def load_demo(self) -> None:
@@ -226,8 +245,7 @@ class MainWindow(QMainWindow):
         self.show_error(f"{err.job.capitalize()} failed: {err.message}")
 
     def _show_title(self) -> None:
-        m = self.session.motion
-        self.setWindowTitle(f"Choreo Studio — {clip_name(m)}" if m is not None else "Choreo Studio")
+        self.project.update_title()  # the project or clip, and the unsaved-changes mark
 
     def show_models(self) -> None:
         """The status bar's device and model: the sketch model on the Sketch tab, the dance model elsewhere."""
@@ -251,12 +269,14 @@ class MainWindow(QMainWindow):
     # -- files (dropped) -----------------------------------------------------------------
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
-        """Accept clips and checkpoints."""
-        self.opener.drag_enter(e)
+        """Accept clips, checkpoints and projects."""
+        if not self.project.drag_enter(e):
+            self.opener.drag_enter(e)
 
     def dropEvent(self, e: QDropEvent) -> None:
-        """Open the dropped files (models first, then the first clip)."""
-        self.opener.drop(e)
+        """Open the dropped files (a project; else models first, then the first clip)."""
+        if not self.project.drop(e):
+            self.opener.drop(e)
 
     # -- closing -------------------------------------------------------------------------
 
@@ -285,6 +305,11 @@ class MainWindow(QMainWindow):
                 self.show_message("Stopping training…")
             e.ignore()
             return
+        if not self.project.confirm_discard():  # unsaved changes: save, discard or stay
+            e.ignore()
+            return
+        self.project.close()
+        self.history.close()
         self.timeline.pause()
         self.osc.stop()
         self.sketch.close()

@@ -124,7 +124,7 @@ def test_paths_from_files_and_bad_paths(directed, tmp_path):
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"><polyline points="0,0 100,0 100,100"/></svg>')
     s.load_path(svg)
     assert len(s.path) > 10
-    with pytest.raises(ChoreoError, match="p.txt"):
+    with pytest.raises(ChoreoError, match=r"p\.txt"):
         s.load_path(tmp_path / "p.txt")
     with pytest.raises(ChoreoError):
         s.path = [[0.0, np.nan], [1.0, 1.0]]

@@ -6,8 +6,11 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbclient import NotebookClient
+
+from engine.session import Session
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ["01_dance_quickstart.ipynb", "02_mdn_intuition.ipynb", "03_sketch_rnn.ipynb"]
@@ -38,7 +41,7 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(name, tmp_path, monkeypatch):
     assert not errors
     print(f"{name}: {seconds:.1f} s")
     produced = {p.name for p in tmp_path.iterdir()}
-    expected = {"01_dance_quickstart.ipynb": {"take.gif", "my_dance.pt"},
+    expected = {"01_dance_quickstart.ipynb": {"take.gif", "my_dance.pt", "piece.choreo"},
                 "02_mdn_intuition.ipynb": set(),
                 "03_sketch_rnn.ipynb": {"sketch.pt", "endings.svg", "drawings.png"}}[name]
     assert expected <= produced
@@ -46,6 +49,11 @@ def test_notebook_runs_top_to_bottom_in_quick_mode(name, tmp_path, monkeypatch):
               if "image/png" in o.get("data", {}) or "image/gif" in o.get("data", {})]
     assert images, "the notebook shows no pictures"
     if name.startswith("01"):
+        text = "".join(o.get("text", "") for c in book.cells if c.cell_type == "code" for o in c.outputs)
+        assert "regenerated from its recipe alone, identical: True" in text
+        with Session.open_project(tmp_path / "piece.choreo", device="cpu") as s:  # the kernel's file, read here
+            assert s.take(1).title == "first try" and s.take(1).favourite
+            assert np.array_equal(s.regenerate_take(1), s.take(1).positions)
         widget_views = [o for c in book.cells for o in c.get("outputs", [])
                         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
         assert widget_views, "the studio widget was not displayed"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from engine.core.device import training_threads
 from engine.sketch.animals import animal_sketches
-from engine.sketch.recipe import training_threads
 from engine.sketch.strokes import save_strokes
 from studio.cli import main
 

@@ -285,3 +285,34 @@ def test_controls_are_built_from_the_knob_table(win):
             assert editor.toolTip() == k.tip
             if editor.spin is not None:
                 assert (editor.spin.minimum(), editor.spin.maximum()) == (k.lo, k.hi)
+
+
+def test_quality_line_judges_the_finished_take(qtbot, win, tiny_dance):
+    ckpt, motion = tiny_dance
+    s = win.session
+    s.load(motion)
+    s.load_model(ckpt)
+    s.duration = 60 / motion.fps
+    s.generate()
+    qtbot.waitUntil(lambda: win.quality.figures is not None, timeout=30000)
+    q = win.quality.figures
+    assert q["take_frames"] == 60 and len(q["pose_ratio_thirds"]) == 3
+    assert "poses" in win.quality.text() and "novelty" in win.quality.text() and win.quality.isVisible()
+    s.show_clip()
+    qtbot.waitUntil(lambda: not win.quality.isVisible(), timeout=3000)
+
+
+def test_restore_proportions_can_be_turned_off(qtbot, win, tmp_path):
+    m = synthetic_dancer(frames=200)
+    x = m.positions
+    lo, hi = x.reshape(-1, 3).min(0), x.reshape(-1, 3).max(0)
+    path = tmp_path / "normalised.npy"
+    np.save(path, ((x - lo) / (hi - lo)).astype(np.float32))
+    job = win.open_path(path, play=False)
+    qtbot.waitUntil(lambda: not job.running and win.session.motion is not None, timeout=20000)
+    assert win.session.motion.restored and win.proportions_action.isChecked()
+    win.proportions_action.trigger()  # off: the values as stored
+    qtbot.waitUntil(lambda: win.session.motion is not None and not win.session.motion.restored, timeout=20000)
+    np.testing.assert_allclose(win.session.motion.positions, (x - lo) / (hi - lo), atol=1e-6)
+    win.proportions_action.trigger()
+    qtbot.waitUntil(lambda: win.session.motion.restored, timeout=20000)
