@@ -298,7 +298,7 @@ def fit(
             if run.val_loss is not None:
                 emit(TrainEvent("validation", step=run.step, train_loss=run.train_ema, val_loss=run.val_loss,
                                 lr=lr, fraction=fraction, frames_per_s=fps, elapsed_s=now - run.t0))
-            if not improving:
+            if not improving and fraction >= config.min_fraction:
                 run.stopped = "early-stopping"
                 break
         if run.out_last is not None and time.perf_counter() - run.last_ckpt > config.checkpoint_every_s:

@@ -36,6 +36,8 @@ class TrainConfig:
     val_fraction: float = 0.1  # the last part of each clip (in time) is held out
     val_every: int = 25  # steps between validations
     patience: int = 12  # validations without improvement before early stopping
+    min_fraction: float = 0.5  # early stopping waits until this much of the budget is spent: a short clip's noisy
+    # validation often stalls for a while and improves again (the best weights are kept either way)
     checkpoint_every_s: float = 30.0  # seconds between "last" checkpoints
     nan_retries: int = 5  # roll-backs in a row before giving up
     device: str = "auto"  # auto | cpu | cuda | mps

@@ -155,7 +155,8 @@ class DanceGenerator:
         bank = getattr(model, "pose_bank", None)
         if pose_guard is None:
             pose_guard = float(GENERATION["pose_guard"].default)
-        self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard)
+        units = model.seed.axis_scale if model.seed is not None else None  # the bank is in the file's units
+        self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard, units)
                        if bank is not None and pose_guard > 0 else None)
         span = self.codec.stage_hi - self.codec.stage_lo
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)

@@ -88,8 +88,12 @@ def _flip(canon: np.ndarray, j: int, up: int) -> np.ndarray:
 class PoseGuard:
     """Moves poses further than ``radius`` from the bank onto the radius (see the module docstring)."""
 
-    def __init__(self, bank: np.ndarray, radius: float, up: int, strength: float = 1.0) -> None:
+    def __init__(self, bank: np.ndarray, radius: float, up: int, strength: float = 1.0,
+                 units: np.ndarray | None = None) -> None:
         bank = np.asarray(bank, np.float64)
+        # the bank and radius are in the data file's own units: poses are divided by ``units`` (the clip's
+        # axis scale, see engine.dance.axes) before they are compared, and multiplied back after
+        self.units = None if units is None or np.allclose(units, 1.0) else np.asarray(units, np.float64)
         self.j = bank.shape[1] // 3
         self.up = int(up)
         self.floor = tuple(a for a in range(3) if a != self.up)
@@ -119,6 +123,11 @@ class PoseGuard:
         self.seen += len(pose)
         if self.radius <= 0:
             return pose
+        if self.units is not None:
+            return self._guard(pose / self.units) * self.units
+        return self._guard(pose)
+
+    def _guard(self, pose: np.ndarray) -> np.ndarray:
         f0, f1 = self.floor
         shift = pose.mean(1, keepdims=True)
         p = pose - shift

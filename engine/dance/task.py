@@ -195,9 +195,12 @@ def new_dance_model(model_config: DanceConfig, codec: MotionCodec, first: Motion
                         bones=motion_skeleton(first)[0], source=first.source, layout=first.layout,
                         up_axis=first.up_axis, axis_scale=first.axis_scale, rig=first.rig)
     if bank_clips is not None:
-        # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them
+        # the pose guard's bank: the data's poses (facing-normalised) and how far unseen movement lies from them,
+        # measured in the data file's own units (a per-axis-normalised clip is judged as it is stored)
         up = up_index(first)
-        model.pose_bank, model.pose_radius = build_pose_bank(bank_clips, up)
+        units = first.axis_scale
+        model.pose_bank, model.pose_radius = build_pose_bank([c / units for c in bank_clips] if first.restored
+                                                             else bank_clips, up)
         model.pose_up = up
     return model
 

@@ -131,3 +131,31 @@ def test_motion_skeleton_uses_file_bones_or_infers():
     np.testing.assert_allclose(lengths, [0.5, 0.3], rtol=1e-5)
     bones2, _ = motion_skeleton(Motion(x))
     assert len(bones2) == 8
+
+
+def test_compiled_projection_equals_a_plain_reference():
+    """The compiled loop places each child on the sphere around its projected parent, parents first."""
+    rng = np.random.default_rng(3)
+    j = 30
+    parents = [int(rng.integers(0, c)) for c in range(1, j)]  # a random tree
+    bones = np.array([[p, c] for c, p in zip(range(1, j), parents, strict=True)])
+    lengths = rng.uniform(0.0, 1.0, len(bones))
+    lengths[3] = 0.0  # a zero-length bone
+    x = rng.normal(size=(5, j, 3))
+    x[2, bones[7, 1]] = x[2, bones[7, 0]]  # a child on its parent
+    ref = x.copy()
+    for n in range(len(x)):
+        for c in range(1, j):  # parents have lower indices here, so index order is a valid order
+            p = parents[c - 1]
+            length = lengths[c - 1]
+            d = x[n, c] - ref[n, p]
+            norm = np.linalg.norm(d)
+            if norm <= 1e-8:
+                d = x[n, c] - x[n, p]
+                norm = max(np.linalg.norm(d), 1e-8)
+            ref[n, c] = ref[n, p] + d * (length / norm)
+    np.testing.assert_allclose(RigidProjector(bones, lengths).project(x), ref, atol=1e-12)
+    y32 = RigidProjector(bones, lengths).to_float32(ref)
+    assert y32.dtype == np.float32
+    got = np.linalg.norm(y32[:, bones[:, 1]].astype(np.float64) - y32[:, bones[:, 0]], axis=-1)
+    assert np.abs(got - lengths).max() < 1e-6
