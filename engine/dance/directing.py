@@ -143,6 +143,15 @@ def guard_free(guard: PoseGuard, pose: np.ndarray, held: np.ndarray, last: np.nd
     """
     if guard.radius <= 0 or held.all() or not held.any():
         return pose, last
+    if guard.units is not None:  # the bank is in the data file's units (see PoseGuard)
+        u = guard.units
+        out, best = _guard_free(guard, pose / u, held, last, None if rest is None else rest / u)
+        return out * u, best
+    return _guard_free(guard, pose, held, last, rest)
+
+
+def _guard_free(guard: PoseGuard, pose: np.ndarray, held: np.ndarray, last: np.ndarray | None,
+                rest: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
     a, b = guard.floor
     up = guard.up
     bank = guard.bank.reshape(len(guard.bank), -1, 3)
