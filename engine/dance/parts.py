@@ -20,8 +20,9 @@ The rules, in order:
    segment, millimetres across a joint for points near it, large across the body).
    *Ends*: the **feet** are the point most often lowest in a frame and, among the points that
    touch the floor (within ``TOUCH`` of the frame's lowest point in 2 % of frames; 2, 4, 8 times
-   that when no other point does, as in a sparse cloud), the one moving most unlike it; the **hands** are the two points (not moving with a foot) moving most
-   unlike the torso and unlike each other. The torso is the point nearest the body's mean centre
+   that when no other point does, as in a sparse cloud), the one moving most unlike it; the
+   **hands** are the two points (not moving with a foot) moving most unlike the torso and unlike
+   each other. The torso is the point nearest the body's mean centre
    (for a skeleton: the nearest joint where three or more bones meet, e.g. the hips or chest).
    *Limbs*: for a **skeleton** (the steadiest spanning tree is all rigid bones: joints at the
    articulations) a limb is the subtree of the highest joint on the way from the torso to the
