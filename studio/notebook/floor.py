@@ -9,7 +9,6 @@ loss plot and the song, so it also survives a static export.
 
 from __future__ import annotations
 
-import io
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +18,8 @@ from engine.dance.axes import motion_up_axis
 from engine.dance.direction import floor_axes, resample_path
 from engine.dance.motion import Motion
 from engine.session import Session
+
+from .images import axes_png, plot_axes
 
 SHAPES = ("circle", "line", "figure-eight", "square")
 SHAPE_POINTS = 240  # points of a generated shape before the session walks it at the data's speed
@@ -88,13 +89,7 @@ def floor_png(floor: Floor, path: np.ndarray | None = None, take: np.ndarray | N
               size: tuple[int, int] = (300, 300), title: str = "the floor from above") -> bytes:
     """The clip's centre (grey), a floor path (orange, a dot where it starts) and a take's centre (blue), from
     above, as PNG bytes. ``path`` and ``take`` are ``(frames, 2)`` on the floor axes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    dpi = 100
-    fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    ax = plot_axes(size)
     ax.plot(floor.centres[:, 0], floor.centres[:, 1], color="#b0b0b0", lw=1, label="clip")
     if path is not None and len(path):
         ax.plot(path[:, 0], path[:, 1], color="#f08c28", lw=2, label="path")
@@ -108,7 +103,4 @@ def floor_png(floor: Floor, path: np.ndarray | None = None, take: np.ndarray | N
     ax.tick_params(labelsize=7)
     ax.legend(loc="best", fontsize=7, frameon=False)
     ax.set_title(title, fontsize=9)
-    fig.tight_layout(pad=0.4)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return axes_png(ax)
