@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -18,15 +19,29 @@ def png_bytes(rgb: np.ndarray, compress_level: int = 1) -> bytes:
     return buf.getvalue()
 
 
-def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> bytes:
-    """Training and validation loss curves as PNG bytes (matplotlib's Agg canvas, no pyplot)."""
+def plot_axes(size: tuple[int, int]) -> Any:
+    """One matplotlib Axes on an Agg canvas of ``size`` pixels (no pyplot, no GUI backend); see :func:`axes_png`."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     dpi = 100
     fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi)
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
+    return fig.add_subplot(1, 1, 1)
+
+
+def axes_png(ax: Any) -> bytes:
+    """The figure of ``ax`` (from :func:`plot_axes`), laid out tightly, as PNG bytes."""
+    fig = ax.figure
+    fig.tight_layout(pad=0.4)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> bytes:
+    """Training and validation loss curves as PNG bytes (matplotlib's Agg canvas, no pyplot)."""
+    ax = plot_axes(size)
     if history.train:
         ax.plot(history.train_steps, history.train, color="#f06e50", lw=1.5, label="train")
     if history.val:
@@ -39,10 +54,7 @@ def loss_plot_png(history: LossHistory, size: tuple[int, int] = (420, 220)) -> b
     ax.set_ylabel("loss (nats per number)", fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
-    fig.tight_layout(pad=0.4)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    return axes_png(ax)
 
 
 def blank_png(size: tuple[int, int], text: str = "") -> bytes:

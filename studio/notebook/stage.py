@@ -170,4 +170,16 @@ class NotebookStage:
             v = take.positions.shape[0]
             self.readout.value = (f"{html.escape(take.title)} · frame {self._take_frame + 1}/"
                                   f"{take.frames_ready} of {take.params.frames} · {v} variation(s) · "
-                                  f"{take.status}")
+                                  f"{take.status}{self._directions(take)}")
+
+    def _directions(self, take: Take) -> str:
+        """The take's keyframes (its recipe's, as frames the scrub slider shows) and whether it walks a path."""
+        p = take.params
+        keys = [k.frame for k in p.keyframes]
+        text = ""
+        if keys:
+            here = " · <b>◆ on a keyframe</b>" if self._take_frame in keys else ""
+            text += f"<br>keyframes at slider frames {', '.join(str(f) for f in keys)}{here}"
+        if p.path:
+            text += ("<br>" if not keys else " · ") + f"walks a floor path of {len(p.path)} frames"
+        return text

@@ -20,6 +20,7 @@ from engine.dance.model import DanceConfig
 from engine.session import LossHistory, Session, TakeFrames, TrainingProgress
 from engine.session.worker import WorkerError
 
+from .directing import DirectPanel
 from .images import loss_plot_png
 from .knobs import STYLE, knob_widget
 from .music import MusicPanel
@@ -122,6 +123,7 @@ class StudioWidget(W.VBox):
         self.save_button.on_click(lambda _: self.save_model())
         self.message = W.HTML()
         self.music = MusicPanel(self.session, self._call, self._resolve)
+        self.direct = DirectPanel(self.session, self._call, self._resolve)
 
     def _layout(self) -> list[W.Widget]:
         stage = self.stage.box
@@ -137,7 +139,8 @@ class StudioWidget(W.VBox):
                                   "</div>", layout=W.Layout(width="420px"))])
         export = W.HBox([self.export_path, self.export_what, self.overwrite, self.export_button,
                          self.model_path, self.save_button])
-        return [W.HBox([stage, knobs]), self.music, W.HBox([training, self.loss_plot]), export, self.message]
+        return [W.HBox([stage, knobs]), self.music, self.direct, W.HBox([training, self.loss_plot]), export,
+                self.message]
 
     def _start_pump(self) -> asyncio.Task | None:
         """Drain queued events from the kernel's asyncio loop, when one runs (Jupyter)."""
