@@ -44,15 +44,15 @@ from ..core.training import preload as preload_training
 from ..dance.knobs import GENERATION, VIEW
 from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
-from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
 from ..dance.skeleton import warm_up as warm_up_projection
 from ..dance.synthetic import synthetic_dancer
 from .directing import Directing
-from .exports import copy_checkpoint, export_take
+from .exports import Exporting
 from .keeping import ProjectKeeping
 from .recipe import Recipe
 from .showing import Showing
+from .songs import Songs
 from .sources import model_fingerprint
 from .state import Fit, LossHistory, Take, TrainingProgress
 from .store import SessionField, StateStore, frame_index, pump_in_asyncio
@@ -68,7 +68,7 @@ def _knob(name: str) -> SessionField:
     return SessionField(lambda _s, v: knob.check(v), regenerate=name != "live")
 
 
-class Session(Directing, ProjectKeeping):
+class Session(Directing, ProjectKeeping, Exporting, Songs):
     """Motions, model, generation knobs, takes, playhead and training state, with change events.
 
     ``device``: "auto" (cuda > mps > cpu), "cpu", "cuda" or "mps"; where models are loaded
@@ -364,29 +364,6 @@ class Session(Directing, ProjectKeeping):
                                                references=self.references(params.keep)))
         return take
 
-    # -- music -----------------------------------------------------------------------
-
-    def load_song(self, path: str | Path | Song) -> Song:
-        """Read and analyse a song (``engine.dance.music.load_song``); takes dance to it from now on and
-        the take length becomes the song's. Raises ChoreoError naming the file."""
-        song = path if isinstance(path, Song) else load_song(path)
-        self.store.assign("song", song)
-        self.duration = min(song.duration, GENERATION["duration"].hi)
-        return song
-
-    def clear_song(self) -> None:
-        """Dance without music again."""
-        self.store.assign("song", None)
-
-    def fit_to_song(self) -> Take:
-        """Make a take as long as the song with its accents on the beats (beat align on). Raises
-        ChoreoError without a song or a model."""
-        if self.song is None:
-            raise ChoreoError("no song loaded: load one first")
-        self.store.assign("duration", min(self.song.duration, GENERATION["duration"].hi))
-        self.store.assign("beat_align", True)
-        return self.generate()
-
     def regenerate_live(self) -> None:
         """Make the live take again with the current knobs (called when a knob moves in live mode)."""
         if self.model is not None:
@@ -441,47 +418,6 @@ class Session(Directing, ProjectKeeping):
             if self.worker.is_latest(err.request_id):
                 self.store.assign("generation_status", "idle")
         self.events.error.emit(err)
-
-    # -- files -----------------------------------------------------------------------
-
-    def take_motion(self, index: int | None = None, variation: int = 0) -> Motion:
-        """A take (default: the current one) as a Motion standing like the clip it continues (its fps, names,
-        bones, layout, up axis)."""
-        return self.shelf.motion(self.current_take if index is None else index, variation, self.seed_clip())
-
-    def export(self, path: str | Path, *, what: str = "take", overwrite: bool = False, **options: Any) -> Any:
-        """Write the current take (all its variations; ``what="motion"``: the shown clip) to ``path``.
-
-        Videos (.mp4, .gif) show exactly what the stage shows (``showing()``: same span, ghost
-        alignment, lead-in, figures and colours); data files hold the take's own frames. Other
-        options go to ``engine.dance.export.export_motion`` (layout, size...).
-        """
-        if what == "motion":
-            if self.motion is None:
-                raise ChoreoError("no motion loaded")
-            return export_take(self.motion, Showing.of_clip(self.motion, self.skeleton), path, overwrite, options)
-        if what != "take":
-            raise ChoreoError(f"export what= must be take or motion, got {what!r}")
-        take = self.shelf.current()
-        if take is None:
-            raise ChoreoError("no take to export: generate one first")
-        motions = [self.take_motion(self.current_take, v) for v in range(take.positions.shape[0])]
-        showing = self.showing()
-        if take.params.song and Path(path).suffix.lower() == ".mp4" and Path(take.params.song).is_file():
-            # the video carries the song the take dances to, starting with the take (after any lead-in)
-            options.setdefault("song", take.params.song)
-            options.setdefault("song_offset", -showing.lead_in / showing.fps)
-        return export_take(motions if len(motions) > 1 else motions[0], showing, path, overwrite, options)
-
-    def save_model(self, path: str | Path, overwrite: bool = True) -> Path:
-        """Copy the current model's checkpoint (weights, optimizer, configs, statistics) to ``path``."""
-        if self.model is None:
-            raise ChoreoError("no model to save")
-        if self.model_checkpoint is None or not self.model_checkpoint.exists():  # e.g. kept inside a project
-            if Path(path).exists() and not overwrite:
-                raise ChoreoError("exists (pass overwrite=True to replace it)", path)
-            return self.model.save(path)  # a ready-to-generate checkpoint
-        return copy_checkpoint(self.model_checkpoint, path, overwrite)
 
     # -- delivery helpers and shutdown ----------------------------------------------
 
