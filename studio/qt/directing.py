@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -334,7 +336,11 @@ class Directing(QObject):
         self.track = KeyframeTrack(s, win.bridge, win.stage, win.timeline, win.history, self)
         self.overlay = StageDirecting(win.stage, self)
         self.panel = DirectPanel(s, win.bridge, win.history, self.track, self.overlay)
-        win.add_panel(self.panel, "Direct")
+        scroll = QScrollArea()  # the tab is taller than a small window: it scrolls rather than squeezing the stage
+        scroll.setWidget(self.panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        win.add_panel(scroll, "Direct")
         for w in (self.track, self.panel):
             w.error.connect(win.show_error)
             w.message.connect(win.show_message)
@@ -344,7 +350,6 @@ class Directing(QObject):
                                      "Be in the pose under the playhead at this moment of the take (Direct tab)")
         add_action(win, m, "Clear the &direction", self.panel.clear_all, None,
                    "No keyframes, kept parts, path or part temperatures")
-        self.key_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
 
 
 def add_directing(win: MainWindow) -> Directing:
