@@ -19,8 +19,8 @@ The rules, in order:
    *Spread* of a pair = the standard deviation over time of their distance (0 on one rigid
    segment, millimetres across a joint for points near it, large across the body).
    *Ends*: the **feet** are the point most often lowest in a frame and, among the points that
-   touch the floor (within ``TOUCH`` of the frame's lowest point in 2 % of frames), the one
-   moving most unlike it; the **hands** are the two points (not moving with a foot) moving most
+   touch the floor (within ``TOUCH`` of the frame's lowest point in 2 % of frames; 2, 4, 8 times
+   that when no other point does, as in a sparse cloud), the one moving most unlike it; the **hands** are the two points (not moving with a foot) moving most
    unlike the torso and unlike each other. The torso is the point nearest the body's mean centre
    (for a skeleton: the nearest joint where three or more bones meet, e.g. the hips or chest).
    *Limbs*: for a **skeleton** (the steadiest spanning tree is all rigid bones: joints at the
@@ -224,8 +224,13 @@ def _groups_from_body(pos: np.ndarray, up_axis: str, bones: np.ndarray
     # the feet: the marker most often lowest, and the low marker moving most unlike it
     counts = np.bincount(height.argmin(1), minlength=j)
     f1 = int(counts.argmax())
-    touch = np.flatnonzero(np.percentile(height - height.min(1, keepdims=True), 2, axis=0) <= TOUCH * body)
-    f2 = int(max((i for i in touch if i != f1), key=lambda i: spread[i, f1], default=f1))
+    low = np.percentile(height - height.min(1, keepdims=True), 2, axis=0)
+    f2 = f1
+    for reach in (1, 2, 4, 8):  # a sparse cloud may have no marker at the other foot: the lowest on that leg
+        touch = np.flatnonzero(low <= reach * TOUCH * body)
+        f2 = int(max((i for i in touch if i != f1), key=lambda i: spread[i, f1], default=f1))
+        if f2 != f1:
+            break
     # the hands: the markers moving most unlike the torso and unlike the feet and each other
     not_feet = [i for i in range(j) if min(spread[i, f1], spread[i, f2]) > spread[i, root]]
     h1 = int(max(not_feet, key=lambda i: spread[i, root], default=root))

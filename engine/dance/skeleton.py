@@ -214,6 +214,16 @@ def _rounded_poses(x: np.ndarray, parents: np.ndarray, children: np.ndarray) -> 
     return out
 
 
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernels above now, not inside the first generation.
+
+    Interactive front ends call this at start-up: the first call holds the GIL for 0.2-1 s, which
+    would otherwise freeze the UI thread when the first take starts.
+    """
+    projector = RigidProjector(np.array([[0, 1]]), np.array([1.0]))
+    projector.to_float32(projector.project(np.zeros((1, 2, 3))))
+
+
 class RigidProjector:
     """Move joints so every bone has its reference length, root(s) first.
 

@@ -46,6 +46,7 @@ from ..dance.model import DanceConfig, DanceModel
 from ..dance.motion import Motion, load_motion
 from ..dance.music import Song, load_song
 from ..dance.skeleton import motion_skeleton
+from ..dance.skeleton import warm_up as warm_up_projection
 from ..dance.synthetic import synthetic_dancer
 from .directing import Directing
 from .exports import copy_checkpoint, export_take
@@ -122,6 +123,7 @@ class Session(Directing, ProjectKeeping):
         self._init_keeping()
         self._closed = False
         preload_training()
+        warm_up_projection()
 
     def __enter__(self) -> Session:
         return self

@@ -47,8 +47,13 @@ def bench_live_latency(
     device: str = "cpu",
     rng: int = 0,
     seconds: float | None = None,
+    directed: bool = True,
 ) -> dict[str, Any]:
     """Change->first-frame latency and calling-thread stalls of live generation, training running.
+
+    ``directed``: the take is directed (two keyframes, the arms kept from the clip, a part
+    temperature) and every other change moves a keyframe instead of the temperature;
+    ``keyframe_first_frame_ms`` is the latency of those changes alone.
 
     ``pause_s`` is the time between slider moves after a first frame arrives (the
     take keeps generating meanwhile, so most changes supersede a running take).
@@ -74,6 +79,7 @@ def bench_live_latency(
     gaps: list[float] = []
     start_gaps: list[float] = []
     first_ms: list[float] = []
+    keyframe_ms: list[float] = []
     delivered_ms: list[float] = []
     train_steps = 0
     with Session(device=device) as session:
@@ -104,6 +110,11 @@ def bench_live_latency(
                 now = time.perf_counter()
                 start_gaps.append(max(0.0, now - last - 0.001))
                 last = now
+        if directed:
+            session.add_keyframe(90, source="clip", source_frame=700)
+            session.add_keyframe(200, source="clip", source_frame=900)
+            session.keep_joints("arms")
+            session.set_part_temperature("legs", 0.7)
         session.live = True
 
         def tick_until(pred, limit: float) -> None:
@@ -120,14 +131,20 @@ def bench_live_latency(
 
         for i in range(changes):
             arrived.clear()
+            moves_keyframe = directed and i % 2 == 1
             t0 = time.perf_counter()
-            session.temperature = 0.5 + 0.5 * (i % 2) + 0.01 * i  # a new value each time
+            if moves_keyframe:
+                session.move_keyframe(0, 60 + i)  # a new frame each time
+            else:
+                session.temperature = 0.5 + 0.5 * (i % 2) + 0.01 * i  # a new value each time
             stall_setter.append(time.perf_counter() - t0)
             take_id = session.takes[session.current_take].id
             tick_until(lambda tid=take_id: tid in delivered, 10.0)
             if take_id not in first_emit or take_id not in delivered:
                 raise ChoreoError(f"benchmark: no frame within 10 s of change {i} ({session.last_error})")
             first_ms.append(first_emit[take_id] - t0)
+            if moves_keyframe:
+                keyframe_ms.append(first_emit[take_id] - t0)
             delivered_ms.append(delivered[take_id] - t0)
             tick_until(lambda: False, pause_s)
         train_steps = session.training_progress.step
@@ -142,7 +159,9 @@ def bench_live_latency(
         "model": asdict(model_config) | {"n_joints": joints},
         "training_running": with_training,
         "training_steps_during_bench": train_steps,
+        "directed": directed,
         "first_frame_ms": _stats(first_ms),
+        "keyframe_first_frame_ms": _stats(keyframe_ms) if keyframe_ms else None,
         "delivered_ms": _stats(delivered_ms),
         "setter_max_ms": float(max(stall_setter) * 1e3),
         "drain_max_ms": float(max(drains) * 1e3) if drains else 0.0,

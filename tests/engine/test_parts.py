@@ -53,7 +53,7 @@ def test_groups_from_bvh_and_marker_names():
     assert {"LFHD", "LASI"} <= _names(parts, "left") and "CLAV" not in _names(parts, "left") | _names(parts, "right")
 
 
-@pytest.mark.parametrize("n_markers, rng", [(55, 0), (40, 1), (30, 3), (70, 9)])
+@pytest.mark.parametrize("n_markers, rng", [(55, 0), (40, 1), (30, 3), (70, 9), (20, 0), (24, 5)])
 def test_marker_clouds_are_split_by_the_body(n_markers, rng):
     """Unnamed markers: the ones on forearms, hands, shins and feet land in the right limb and side
     (the synthetic markers' layout says which segment each rides on)."""
