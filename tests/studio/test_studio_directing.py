@@ -198,3 +198,16 @@ def test_live_mode_makes_the_take_again_on_a_keyframe(qtbot, directed):
     qtbot.waitUntil(lambda: not s.takes[s.current_take].params.keyframes and s.takes[s.current_take].status == "done",
                     timeout=30000)
     s.live = False
+
+
+def test_marks_stand_at_the_take_frame_after_the_lead_in(qtbot, directed):
+    win, d = directed
+    s = win.session
+    s.add_keyframe(12, source="clip", source_frame=50)
+    s.lead_in = True
+    qtbot.waitUntil(lambda: win.stage.showing.lead_in > 0, timeout=5000)
+    lead = win.stage.showing.lead_in
+    qtbot.waitUntil(lambda: [p for p, _ in d.track.strip.marks] == [lead + 12], timeout=3000)
+    assert d.track.take_frame_at(lead + 12) == 12
+    s.show_clip()  # the clip alone: the mark stands where the ghost will be (the seed frame on)
+    qtbot.waitUntil(lambda: [p for p, _ in d.track.strip.marks] == [s.params.seed_frame + 12], timeout=3000)
