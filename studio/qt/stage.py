@@ -74,6 +74,10 @@ class WorldFrame:
         p = np.asarray(positions, np.float64)
         return ((p @ self.rot.T - self.origin) * self.scale).astype(np.float32)
 
+    def unapply(self, points: np.ndarray) -> np.ndarray:
+        """``(..., 3)`` stage coordinates back to data coordinates (float64; the inverse of :meth:`apply`)."""
+        return (np.asarray(points, np.float64) / self.scale + self.origin) @ self.rot
+
 
 class StageCanvas:
     """The vispy scene: grid, trail, bones and joints of several figures; no Qt layout logic.
@@ -223,6 +227,7 @@ class StageView(QWidget):
 
     open_requested = pyqtSignal()
     demo_requested = pyqtSignal()
+    frame_shown = pyqtSignal(int)  # after a position is drawn (overlays such as the directing marks follow it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -304,6 +309,23 @@ class StageView(QWidget):
         self._relayout()
 
     @property
+    def world(self) -> WorldFrame | None:
+        """How data coordinates map to the stage (None when nothing is shown)."""
+        return self._world
+
+    def placed(self, t: int) -> list[tuple[Figure, np.ndarray, np.ndarray]]:
+        """``(figure, pose in stage coordinates, its offset on stage)`` of each figure standing there at ``t``."""
+        w, show = self._world, self.showing
+        if w is None or not show.figures:
+            return []
+        out = []
+        for i, (fig, pose) in enumerate(zip(show.figures, show.poses(t), strict=True)):
+            if pose is not None:
+                off = self._offsets[i] if i < len(self._offsets) else np.zeros(3, np.float32)
+                out.append((fig, w.apply(pose) + off, off))
+        return out
+
+    @property
     def total_frames(self) -> int:
         """Positions on the timeline."""
         return self.showing.length
@@ -341,6 +363,7 @@ class StageView(QWidget):
         if self.follow and figs:
             self.stage.follow(np.concatenate(figs), rate=1.0 if jump else 0.08)
         self._set_legend(self.showing.legend(self.frame))
+        self.frame_shown.emit(self.frame)
         self.canvas.update()
 
     def _set_legend(self, entries: list[tuple[str, tuple[int, int, int]]]) -> None:

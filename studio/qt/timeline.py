@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PyQt6.QtCore import QRect, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QPoint, QRect, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QMouseEvent, QPainter
 from PyQt6.QtWidgets import (
     QCheckBox,
@@ -150,7 +150,11 @@ class Timeline(QWidget):
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.play_btn)
-        top.addWidget(self.slider, 1)
+        self._column = QVBoxLayout()  # the slider, and strips above it that share its columns (keyframes)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        self._column.addWidget(self.slider)
+        top.addLayout(self._column, 1)
         bottom = QHBoxLayout()
         bottom.setContentsMargins(40, 0, 0, 0)
         bottom.addWidget(self.readout, 1)
@@ -195,6 +199,26 @@ class Timeline(QWidget):
             self._programmatic = False
         self._timer.setInterval(max(MIN_TICK_MS, int(1000 / (self.fps * self.speed_factor))))
         self._update_readout()
+
+    def add_strip(self, strip: QWidget) -> None:
+        """Put ``strip`` right above the slider, as wide as it (marks at positions: :meth:`x_of`)."""
+        self._column.insertWidget(self._column.count() - 1, strip)
+
+    def x_of(self, frame: float, widget: QWidget) -> int:
+        """Pixel column of position ``frame`` in ``widget``'s coordinates (lined up with the slider's handle)."""
+        groove = self.slider._groove()
+        opt = QStyleOptionSlider()
+        self.slider.initStyleOption(opt)
+        handle = self.slider.style().subControlRect(QStyle.ComplexControl.CC_Slider, opt,
+                                                    QStyle.SubControl.SC_SliderHandle, self.slider)
+        left, width = groove.left() + handle.width() // 2, max(groove.width() - handle.width(), 1)
+        span = max(self.slider.maximum() - self.slider.minimum(), 1)
+        x = left + width * (frame - self.slider.minimum()) / span
+        return widget.mapFrom(self, self.slider.mapTo(self, QPoint(round(x), 0))).x()
+
+    def position_at(self, x: float, widget: QWidget) -> int:
+        """The position under pixel column ``x`` of ``widget`` (inverse of :meth:`x_of`)."""
+        return self.slider.value_at(self.slider.mapFrom(self, widget.mapTo(self, QPoint(int(x), 0))).x())
 
     def set_limit(self, playable: int | None) -> None:
         """Only the first ``playable`` positions exist yet (a take being made); None: all of them."""

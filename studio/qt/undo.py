@@ -14,9 +14,11 @@ scripts see the same events):
 * **Edits** pushed by the views: rename, favourite and delete a take (:meth:`rename_take`...),
   or anything else with :meth:`push_edit`.
 
-For new kinds of edit (issue 16's keyframes and floor paths): a session field with a change event is
-one :meth:`track` call (or an entry in ``SETTINGS``, which projects keep too); an operation that is
-not a field set is one :meth:`push_edit` with its do and undo.
+For new kinds of edit: a session field with a change event is one :meth:`track` call (or an entry in
+``SETTINGS``, which projects keep too); an operation that is not a field set is one :meth:`push_edit`
+with its do and undo; a session method that sets some fields (issue 16's keyframes, kept joints, floor
+path, part temperatures: discrete edits that must not merge like a slider drag) is one
+:meth:`edit_fields`.
 """
 
 from __future__ import annotations
@@ -213,6 +215,26 @@ class UndoHistory(QObject):
     def push_edit(self, text: str, do: Callable[[], Any], undo: Callable[[], Any]) -> None:
         """Do an edit now and keep it undoable."""
         self.stack.push(Edit(self, text, do, undo))
+
+    def edit_fields(self, text: str, names: str | tuple[str, ...], change: Callable[[], Any]) -> bool:
+        """Run ``change`` (a session method that sets the fields ``names``) and keep it undoable as one step
+        that sets those fields back (issue 16's keyframes, kept joints, path and part temperatures).
+        A ChoreoError becomes ``error`` (nothing recorded); returns True when the change ran."""
+        s = self.session
+        names = (names,) if isinstance(names, str) else names
+        old = {n: getattr(s, n) for n in names}
+        try:
+            change()
+        except ChoreoError as err:
+            self.error.emit(str(err))
+            return False
+        new = {n: getattr(s, n) for n in names}
+        if new != old:
+            def put(values: dict[str, Any]) -> None:
+                for n, v in values.items():
+                    setattr(s, n, v)
+            self.push_edit(text, lambda: put(new), lambda: put(old))
+        return True
 
     def rename_take(self, number: int, name: str) -> None:
         """Rename take ``number`` (undoable)."""

@@ -39,6 +39,7 @@ from . import files
 from .bridge import BackgroundJob, SessionBridge
 from .controls import GenerationControls
 from .devices import add_device_menu
+from .directing import add_directing
 from .exporting import Exporter
 from .menus import build_menus
 from .music import MusicBar, add_music_menu
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.add_panel(self.takelist, "Takes")
         self.project = ProjectKeeper(self, self.session, self.history, self.bridge)
         self.project.add_menus(self.menus)  # File ▸ Open/Save project…, Edit ▸ Undo/Redo
+        self.directing = add_directing(self)  # directing the dancer (issue 16): the Direct tab, keyframe marks
 
         for w in (self.controls, self.training, self.sketch, self.osc, self.music, self.history, self.takelist,
                   self.project):
