@@ -7,8 +7,8 @@ import pytest
 
 from engine import DanceConfig, DanceGenerator, DanceModel, TrainConfig, train
 from engine.dance import directing
-from engine.dance.held import guard_free, held_projector
 from engine.dance.direction import Direction, Keep, Keyframe, PartTemperature
+from engine.dance.held import guard_free, held_projector
 from engine.dance.parts import body_parts
 from engine.dance.pose_guard import PoseGuard
 from engine.dance.skeleton import bone_lengths, frame_speeds
