@@ -243,7 +243,7 @@ class DanceGenerator:
         pose = feats[:, : 3 * j].reshape(-1, j, 3)
         vel = feats[:, 3 * j :]
         if self._guard is not None and (d is None or d.guarding()):
-            pose = self._guard(pose)
+            pose = self._guard(pose) if d is None else d.guard(pose)
         if d is not None:  # keyframes, held joints and a projection that keeps them
             pose, vel = d.shape(pose, vel)
         elif self._projector is not None and self.rigid:
