@@ -57,6 +57,16 @@ class _AnchorHead:
         return (h @ self.w_t + self.b).astype(np.float64)
 
 
+def _guard_of(model: DanceModel, bank: np.ndarray, units: np.ndarray | None) -> PoseGuard:
+    """The model's pose guard (its search index built once per model and bank, not per take)."""
+    cache = model.__dict__.setdefault("_pose_guards", {})
+    key = (id(bank), None if units is None else np.asarray(units).tobytes())
+    if key not in cache:
+        cache.clear()
+        cache[key] = PoseGuard(bank, model.pose_radius, model.pose_up, 1.0, units)
+    return cache[key]
+
+
 class DanceGenerator:
     """Generates new frames in the source's coordinates.
 
@@ -156,8 +166,7 @@ class DanceGenerator:
         if pose_guard is None:
             pose_guard = float(GENERATION["pose_guard"].default)
         units = model.seed.axis_scale if model.seed is not None else None  # the bank is in the file's units
-        self._guard = (PoseGuard(bank, model.pose_radius, model.pose_up, pose_guard, units)
-                       if bank is not None and pose_guard > 0 else None)
+        self._guard = _guard_of(model, bank, units).fresh(pose_guard) if bank is not None and pose_guard > 0 else None
         span = self.codec.stage_hi - self.codec.stage_lo
         margin = STAGE_MARGIN * span + 1e-3 * float(span.max() + 1e-6)
         self._stage_lo = (self.codec.stage_lo - margin).astype(np.float64)

@@ -18,6 +18,7 @@ checked exactly) and a handful of element-wise operations.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -99,6 +100,7 @@ class PoseGuard:
         self.floor = tuple(a for a in range(3) if a != self.up)
         full = np.concatenate([bank, _flip(bank, self.j, self.up)])  # both facings
         self.bank = full
+        self.base_radius = float(radius)
         self.radius = float(radius) * float(strength)
         mean = full.mean(0)
         k = min(SEARCH_DIMS, full.shape[1], len(full))
@@ -113,6 +115,14 @@ class PoseGuard:
         self.corrected = 0  # poses moved so far (diagnostics)
         self.seen = 0
         self._nearest: np.ndarray | None = None  # bank index nearest to each row's last pose
+
+    def fresh(self, strength: float) -> PoseGuard:
+        """A guard over the same bank and search index with radius ``strength`` and no history (building
+        the index costs ~20 ms, which a live take would otherwise pay on every knob move)."""
+        guard = copy.copy(self)
+        guard.radius = self.base_radius * float(strength)
+        guard.corrected, guard.seen, guard._nearest = 0, 0, None
+        return guard
 
     def __call__(self, pose: np.ndarray) -> np.ndarray:
         """Guard centre-relative poses ``(B, J, 3)`` (float64); returns the (possibly moved) poses.
