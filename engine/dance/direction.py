@@ -25,6 +25,7 @@ import numpy as np
 from ..core.errors import ChoreoError
 from ..core.svgpath import read_svg_root, tree_polylines
 
+STAGE_FILL = 0.8  # a drawing fills this share of the data's stage each way, at most
 MIN_TRAVEL = 0.2  # body heights per second: a path without timing is walked at least this fast
 
 
@@ -184,13 +185,36 @@ def path_from_drawing(points: np.ndarray, start: np.ndarray, speed: float, fit: 
     return resample_path(p, speed)
 
 
-def load_path(path: str | Path, *, start: np.ndarray, speed: float, fit: float) -> np.ndarray:
+def stage_box(positions: np.ndarray, up: int) -> tuple[np.ndarray, np.ndarray]:
+    """The floor area ``(lo, hi)`` (two floor axes) the body's centre covers in ``positions``: where the
+    generator keeps the dancer and the judge counts it on stage. At least a quarter of the body's height
+    each way from its middle, so a dancer who stays in place still walks a small drawing."""
+    pos = np.asarray(positions, np.float64)
+    centre = pos.mean(1)[:, list(floor_axes(up))]
+    lo, hi = centre.min(0), centre.max(0)
+    half = np.maximum((hi - lo) / 2, 0.25 * float(np.median(np.ptp(pos[..., up], axis=1))))
+    mid = (lo + hi) / 2
+    return mid - half, mid + half
+
+
+def fit_to_stage(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """A drawing ``(n, 2)`` scaled uniformly into ``STAGE_FILL`` of the box ``lo``-``hi`` and centred on it."""
+    p = np.asarray(points, np.float64)
+    size = np.ptp(p, axis=0)
+    room = STAGE_FILL * (np.asarray(hi, np.float64) - np.asarray(lo, np.float64))
+    scale = float(np.min(room / np.maximum(size, 1e-12))) if size.max() > 0 else 1.0
+    return (p - (p.min(0) + p.max(0)) / 2) * scale + (np.asarray(lo) + np.asarray(hi)) / 2
+
+
+def load_path(path: str | Path, *, stage: tuple[np.ndarray, np.ndarray], speed: float) -> np.ndarray:
     """A floor path ``(frames, 2)`` from a file (see the CLI's ``--path``).
 
     ``.npy``: ``(take frames, 2)``, one floor point per frame, used as given (the clip's units and axes).
-    ``.svg``: its shapes joined in document order, SVG x along the first floor axis and SVG y along the
-    second (a top view), scaled so the larger side is ``fit``, starting at ``start`` (where the take
-    starts), walked at ``speed`` per frame (the data's typical travel, :func:`typical_travel`).
+    ``.svg``: a top view of the stage: its shapes joined in document order, SVG x along the first floor
+    axis and SVG y along the second, scaled uniformly into ``STAGE_FILL`` of the ``stage`` box
+    ``(lo, hi)`` (the floor area the data covers, :func:`stage_box`) and centred on it, walked at
+    ``speed`` per frame (the data's typical travel, :func:`typical_travel`). The take joins it from
+    wherever the dancer stands.
     Raises ChoreoError naming the file.
     """
     path = Path(path)
@@ -210,6 +234,6 @@ def load_path(path: str | Path, *, start: np.ndarray, speed: float, fit: float) 
         lines = tree_polylines(read_svg_root(path), path)
         if not lines:
             raise ChoreoError("holds no lines, polylines, polygons or paths", path)
-        return path_from_drawing(np.concatenate(lines), start, speed, fit)
+        return resample_path(fit_to_stage(np.concatenate(lines), *stage), speed)
     raise ChoreoError(f"a floor path is a .npy of floor points or an .svg drawing, not {ext or 'a file without type'}",
                       path)

@@ -27,6 +27,7 @@ from ..dance.direction import (
     floor_axes,
     load_path,
     path_from_drawing,
+    stage_box,
     typical_travel,
 )
 from ..dance.motion import Motion
@@ -210,12 +211,9 @@ class Directing:
     def load_path(self: Session, path: str | Path) -> None:
         """A floor path from a ``.npy`` (one point per take frame) or an ``.svg`` drawing (see ``choreo generate
         --path``). Raises ChoreoError naming the file."""
-        clip, up, floor, height = self._floor_frame()
-        centres = clip.positions.mean(1)[:, list(floor)].astype(np.float64)
-        start_frame = self.params.seed_frame or 1
-        points = load_path(path, start=centres[max(0, min(len(centres), start_frame) - 1)],
-                           speed=typical_travel(clip.positions, clip.fps, up),
-                           fit=max(float(np.ptp(centres, axis=0).max()), 2 * height))
+        clip, up, _, _ = self._floor_frame()
+        points = load_path(path, stage=stage_box(clip.positions, up),
+                           speed=typical_travel(clip.positions, clip.fps, up))
         self.path = as_path(points)
 
     def clear_direction(self: Session) -> None:

@@ -10,7 +10,17 @@ import numpy as np
 
 from engine.core.errors import ChoreoError
 from engine.dance.axes import motion_up_axis
-from engine.dance.direction import Direction, Keep, Keyframe, PartTemperature, as_path, load_path, typical_travel
+from engine.dance.direction import (
+    Direction,
+    Keep,
+    Keyframe,
+    PartTemperature,
+    as_path,
+    floor_axes,
+    load_path,
+    stage_box,
+    typical_travel,
+)
 from engine.dance.model import DanceModel
 from engine.dance.motion import Motion, load_motion
 from engine.dance.parts import GROUPS, body_parts
@@ -31,9 +41,9 @@ def add_direction_args(g: argparse.ArgumentParser) -> None:
                         f"or indices; FRAME defaults to the seed frame for the seed clip, else 0")
     d.add_argument("--path", metavar="PATH.npy|PATH.svg",
                    help="floor path for the body's centre: .npy is (take frames, 2), one point per frame on the two "
-                        "floor axes in axis order (x, z for a Y-up BVH), in the clip's units; .svg is a drawing seen "
-                        "from above (x along the first floor axis, y along the second), scaled to the data's stage, "
-                        "starting where the take starts, walked at the data's typical speed")
+                        "floor axes in axis order (x, z for a Y-up BVH), in the clip's units; .svg is a top view of "
+                        "the stage (x along the first floor axis, y along the second), fitted into the floor area the "
+                        "data covers, joined from where the dancer stands and walked at the data's typical speed")
     d.add_argument("--part-temperature", action="append", default=[], metavar="GROUP=T",
                    help="temperature of one part's movement (repeat for several): above 1 livelier, below 1 calmer")
 
@@ -129,11 +139,8 @@ def direction_from_args(args: argparse.Namespace, model: DanceModel, seed: Motio
     path: tuple[tuple[float, float], ...] = ()
     if args.path:
         up = "xyz".index(motion_up_axis(seed)[-1])
-        floor = [a for a in range(3) if a != up]
-        centres = seed.positions.mean(1)[:, floor].astype(np.float64)
-        height = float(np.median(np.ptp(seed.positions[..., up], axis=1)))
-        stage = max(float(np.ptp(centres, axis=0).max()), 2 * height)  # a drawing spans the data's stage
-        points = load_path(args.path, start=centres[max(0, seed_frame - 1)], fit=stage,
+        floor = list(floor_axes(up))
+        points = load_path(args.path, stage=stage_box(seed.positions, up),
                            speed=typical_travel(seed.positions, seed.fps, up))
         if Path(args.path).suffix.lower() == ".npy":  # the clip's units: as the file stores them
             points = points * seed.axis_scale[floor]

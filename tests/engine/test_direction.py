@@ -17,6 +17,7 @@ from engine.dance.direction import (
     load_path,
     path_from_drawing,
     resample_path,
+    stage_box,
     typical_travel,
 )
 
@@ -51,31 +52,41 @@ def test_direction_round_trips_through_json():
 def test_paths_from_npy_files(tmp_path):
     pts = np.stack([np.linspace(0, 1, 50), np.zeros(50)], 1)
     np.save(tmp_path / "p.npy", pts)
-    got = load_path(tmp_path / "p.npy", start=np.zeros(2), speed=1.0, fit=1.0)
+    got = load_path(tmp_path / "p.npy", stage=(np.zeros(2), np.ones(2)), speed=1.0)
     assert np.allclose(got, pts)  # as given: one point per frame
     for name, arr, match in (("bad.npy", np.zeros((5, 3)), r"\(frames, 2\)"),
                              ("nan.npy", np.full((4, 2), np.nan), "NaN")):
         np.save(tmp_path / name, arr)
         with pytest.raises(ChoreoError, match=match):
-            load_path(tmp_path / name, start=np.zeros(2), speed=1.0, fit=1.0)
+            load_path(tmp_path / name, stage=(np.zeros(2), np.ones(2)), speed=1.0)
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ChoreoError, match=r"obj\.npy"):  # never unpickled
-        load_path(tmp_path / "obj.npy", start=np.zeros(2), speed=1.0, fit=1.0)
+        load_path(tmp_path / "obj.npy", stage=(np.zeros(2), np.ones(2)), speed=1.0)
     with pytest.raises(ChoreoError, match=r"\.txt"):
-        load_path(tmp_path / "p.txt", start=np.zeros(2), speed=1.0, fit=1.0)
+        load_path(tmp_path / "p.txt", stage=(np.zeros(2), np.ones(2)), speed=1.0)
 
 
-def test_paths_from_svg_are_fitted_started_and_walked(tmp_path):
+def test_paths_from_svg_are_a_top_view_of_the_stage(tmp_path):
     svg = tmp_path / "p.svg"
     svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"><path d="M 10 10 L 110 10 L 110 60"/></svg>')
-    got = load_path(svg, start=np.array([2.0, 3.0]), speed=0.1, fit=4.0)
-    assert np.allclose(got[0], [2, 3])  # starts where the take starts
-    assert np.allclose(got.max(0) - got.min(0), [4.0, 2.0], atol=0.1)  # the larger side spans ``fit``
+    lo, hi = np.array([0.0, -2.0]), np.array([4.0, 6.0])
+    got = load_path(svg, stage=(lo, hi), speed=0.1)
+    assert np.allclose(got.max(0) - got.min(0), [3.2, 1.6], atol=0.1)  # 80 % of the stage's width, aspect kept
+    assert np.allclose((got.max(0) + got.min(0)) / 2, (lo + hi) / 2, atol=0.1)  # centred on the stage
+    assert (got >= lo).all() and (got <= hi).all()
     steps = np.linalg.norm(np.diff(got, axis=0), axis=1)
     assert np.allclose(steps, 0.1, atol=1e-6)  # walked at ``speed`` per frame
     (tmp_path / "none.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"><circle r="3"/></svg>')
     with pytest.raises(ChoreoError, match=r"none\.svg"):
-        load_path(tmp_path / "none.svg", start=np.zeros(2), speed=1.0, fit=1.0)
+        load_path(tmp_path / "none.svg", stage=(lo, hi), speed=1.0)
+
+
+def test_stage_box_is_the_floor_the_data_covers():
+    t = np.arange(300)[:, None, None] * np.array([0.01, 0.0, 0.0])  # walks 3 units along x
+    body = np.zeros((1, 2, 3))
+    body[0, 1, 1] = 1.7
+    lo, hi = stage_box(t + body, up=1)
+    assert np.allclose(lo, [0.0, -0.425], atol=0.01) and np.allclose(hi, [2.99, 0.425], atol=0.01)
 
 
 def test_drawn_paths_and_typical_travel():
