@@ -210,5 +210,8 @@ def joined(device: str = "auto", timeout_s: float = JOIN_TIMEOUT_S) -> Iterator[
     dist.init_process_group("nccl" if cuda else "gloo", timeout=timedelta(seconds=timeout_s))
     try:
         yield Team.current()
+        # leave together: gloo can abort a process (std::terminate, SIGABRT) whose peer tore the
+        # connection down under it while it was still finishing (seen once in ~20 CI runs)
+        dist.barrier()
     finally:
         dist.destroy_process_group()

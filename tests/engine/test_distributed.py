@@ -104,9 +104,9 @@ WORKER = textwrap.dedent('''
         report = {
             "world": team.world_size, "steps": result.steps, "val": result.val_loss,
             "warnings": [e.message for e in events if e.kind == "warning"],
-            "weights": [float(p.double().sum()) for p in result.model.parameters()],
+            "weights": [float(p.detach().double().sum()) for p in result.model.parameters()],
             "sketch_world": sketch.world_size, "sketch_steps": sketch.steps,
-            "sketch_weights": [float(p.double().sum()) for p in sketch.model.parameters()],
+            "sketch_weights": [float(p.detach().double().sum()) for p in sketch.model.parameters()],
         }
         with open(f"{out}/rank{team.rank}.json", "w") as f:
             json.dump(report, f)
