@@ -38,7 +38,8 @@ def add_direction_args(g: argparse.ArgumentParser) -> None:
     d.add_argument("--keep", action="append", default=[], metavar="GROUP_OR_JOINTS=SOURCE[:FRAME]",
                    help=f"those joints follow SOURCE from its frame FRAME on (centre-relative) while the model "
                         f"invents the rest; GROUP is {GROUP_HELP} (also left_arm ...), or comma-separated joint names "
-                        f"or indices; FRAME defaults to the seed frame for the seed clip, else 0")
+                        f"or indices; FRAME defaults to the seed frame for the seed clip, else 0; when SOURCE ends "
+                        f"the model takes those joints over")
     d.add_argument("--path", metavar="PATH.npy|PATH.svg",
                    help="floor path for the body's centre: .npy is (take frames, 2), one point per frame on the two "
                         "floor axes in axis order (x, z for a Y-up BVH), in the clip's units; .svg is a top view of "
