@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from engine.dance.axes import motion_up_axis
+from engine.dance.axes import body_height, up_index
 from engine.dance.direction import typical_travel
 from engine.dance.motion import load_motion
 from engine.dance.parts import body_parts
@@ -61,9 +61,9 @@ def evaluate(model: str, clip_path: str, seed_frame: int, frames: int, keys: lis
              seeds: int, work: Path) -> dict:
     clip = load_motion(clip_path)
     data = clip.positions.astype(np.float64)
-    up = "xyz".index(motion_up_axis(clip)[-1])
+    up = up_index(clip)
     floor = [a for a in range(3) if a != up]
-    height = float(np.median(np.ptp(data[..., up], axis=1)))
+    height = body_height(data, up)
     p99 = float(np.percentile(frame_speeds(data), 99))
     parts = body_parts(clip)
     arms, legs = list(parts.groups["arms"]), list(parts.groups["legs"])

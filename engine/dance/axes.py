@@ -61,6 +61,17 @@ def motion_up_axis(motion: Motion) -> str:
     return known_up_axis(motion) or guess_up_axis(motion.positions[:: max(1, motion.n_frames // 256)])
 
 
+def up_index(motion: Motion) -> int:
+    """Index (0, 1, 2) of a clip's up axis (known, else guessed)."""
+    return "xyz".index(motion_up_axis(motion)[-1])
+
+
+def body_height(positions: np.ndarray, up: int) -> float:
+    """The body's typical height in ``positions`` ``(frames, joints, 3)``: the median over frames of its
+    extent along the up axis ``up``."""
+    return float(np.median(np.ptp(np.asarray(positions)[..., up], axis=1)))
+
+
 NORMALISED_SPAN_TOL = 0.01  # whole-clip spans of all three axes equal within 1 %: stored per-axis min-max scaled
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..core.errors import ChoreoError
 from ..core.svgpath import read_svg_root, tree_polylines
+from .axes import body_height
 
 STAGE_FILL = 0.8  # a drawing fills this share of the data's stage each way, at most
 MIN_TRAVEL = 0.2  # body heights per second: a path without timing is walked at least this fast
@@ -167,20 +168,16 @@ def typical_travel(positions: np.ndarray, fps: float, up: int) -> float:
     centre = pos.mean(1)[:, list(floor_axes(up))]
     w = max(1, min(len(pos) - 1, round(fps)))
     per_second = np.linalg.norm(centre[w:] - centre[:-w], axis=1) if len(pos) > w else np.zeros(1)
-    height = float(np.median(np.ptp(pos[..., up], axis=1)))
+    height = body_height(pos, up)
     return max(float(np.median(per_second)) / w, MIN_TRAVEL * height / fps)
 
 
-def path_from_drawing(points: np.ndarray, start: np.ndarray, speed: float, fit: float | None = None) -> np.ndarray:
-    """A per-frame floor path from a drawn shape ``(n, 2)`` without timing: scaled so its larger side is
-    ``fit`` (None: as drawn), moved to begin at ``start`` ``(2,)``, walked at ``speed`` per frame."""
+def path_from_drawing(points: np.ndarray, start: np.ndarray, speed: float) -> np.ndarray:
+    """A per-frame floor path from a drawn shape ``(n, 2)`` without timing: moved to begin at ``start``
+    ``(2,)``, walked at ``speed`` per frame."""
     p = np.asarray(points, np.float64)
     if len(p) < 2:
         raise ChoreoError("a path needs at least two points")
-    if fit is not None:
-        size = float(np.ptp(p, axis=0).max())
-        if size > 0:
-            p = p * (fit / size)
     p = p - p[0] + np.asarray(start, np.float64)
     return resample_path(p, speed)
 
@@ -192,7 +189,7 @@ def stage_box(positions: np.ndarray, up: int) -> tuple[np.ndarray, np.ndarray]:
     pos = np.asarray(positions, np.float64)
     centre = pos.mean(1)[:, list(floor_axes(up))]
     lo, hi = centre.min(0), centre.max(0)
-    half = np.maximum((hi - lo) / 2, 0.25 * float(np.median(np.ptp(pos[..., up], axis=1))))
+    half = np.maximum((hi - lo) / 2, 0.25 * body_height(pos, up))
     mid = (lo + hi) / 2
     return mid - half, mid + half
 

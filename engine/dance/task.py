@@ -17,7 +17,7 @@ from ..core.errors import ChoreoError
 from ..core.fit import fit
 from ..core.mdn import diag_mixture_nll
 from ..core.training import Forward, TrainConfig, TrainEvent, TrainResult
-from .axes import motion_up_axis
+from .axes import up_index
 from .model import DanceConfig, DanceModel
 from .motion import Motion, load_motions
 from .pose_guard import build_pose_bank
@@ -142,11 +142,6 @@ def as_motions(data: MotionSource | Sequence[MotionSource]) -> list[Motion]:
     if len(joints) > 1:
         raise ChoreoError(f"clips have different joint counts {sorted(joints)}; train one skeleton at a time")
     return motions
-
-
-def up_index(motion: Motion) -> int:
-    """Index (0, 1, 2) of a clip's up axis (known, else guessed)."""
-    return "xyz".index(motion_up_axis(motion)[-1])
 
 
 def resumed_setup(resume: str | Path, n_joints: int) -> tuple[DanceConfig, MotionCodec]:

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ..core.errors import ChoreoError
-from ..dance.axes import motion_up_axis
+from ..dance.axes import up_index
 from ..dance.direction import (
     Direction,
     Keep,
     Keyframe,
     PartTemperature,
     as_path,
-    floor_axes,
     load_path,
     path_from_drawing,
     stage_box,
@@ -192,26 +191,27 @@ class Directing:
 
     # -- the floor path -------------------------------------------------------------
 
-    def _floor_frame(self: Session) -> tuple[Motion, int, tuple[int, int], float]:
+    def floor_frame(self: Session) -> tuple[Motion, int]:
+        """The clip takes continue and the index of its up axis (the floor is the other two). Raises
+        ChoreoError without a clip."""
         clip = self.seed_clip()
         if clip is None:
             raise ChoreoError("no clip or model loaded: load one first")
-        up = "xyz".index(motion_up_axis(clip)[-1])
-        return clip, up, floor_axes(up), float(np.median(np.ptp(clip.positions[..., up], axis=1)))
+        return clip, up_index(clip)
 
     def draw_path(self: Session, points: np.ndarray, timed: bool = False) -> None:
         """A floor path drawn on the stage: ``points`` ``(n, 2)`` on the floor axes, in the clip's coordinates.
         ``timed``: one point per take frame as given; else walked at the data's typical speed."""
         p = np.asarray(points, np.float64)
         if not timed:
-            clip, up, _, _ = self._floor_frame()
+            clip, up = self.floor_frame()
             p = path_from_drawing(p, p[0], typical_travel(clip.positions, clip.fps, up))
         self.path = as_path(p)
 
     def load_path(self: Session, path: str | Path) -> None:
         """A floor path from a ``.npy`` (one point per take frame) or an ``.svg`` drawing (see ``choreo generate
         --path``). Raises ChoreoError naming the file."""
-        clip, up, _, _ = self._floor_frame()
+        clip, up = self.floor_frame()
         points = load_path(path, stage=stage_box(clip.positions, up),
                            speed=typical_travel(clip.positions, clip.fps, up))
         self.path = as_path(points)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.core.errors import ChoreoError
-from engine.dance.axes import motion_up_axis
+from engine.dance.axes import up_index
 from engine.dance.direction import (
     Direction,
     Keep,
@@ -139,7 +139,7 @@ def direction_from_args(args: argparse.Namespace, model: DanceModel, seed: Motio
         temps.append(PartTemperature(joints(group, "--part-temperature"), t, group))
     path: tuple[tuple[float, float], ...] = ()
     if args.path:
-        up = "xyz".index(motion_up_axis(seed)[-1])
+        up = up_index(seed)
         floor = list(floor_axes(up))
         points = load_path(args.path, stage=stage_box(seed.positions, up),
                            speed=typical_travel(seed.positions, seed.fps, up))

@@ -14,9 +14,8 @@ from typing import NamedTuple
 import numpy as np
 
 from engine.core.errors import ChoreoError
-from engine.dance.axes import motion_up_axis
+from engine.dance.axes import body_height
 from engine.dance.direction import floor_axes, resample_path
-from engine.dance.motion import Motion
 from engine.session import Session
 
 from .images import axes_png, plot_axes
@@ -45,15 +44,12 @@ class Floor(NamedTuple):
 
 def floor_of(session: Session) -> Floor:
     """The floor of the session's seed clip. Raises ChoreoError without a clip."""
-    clip: Motion | None = session.seed_clip()
-    if clip is None:
-        raise ChoreoError("no clip or model loaded: load one first")
-    up = "xyz".index(motion_up_axis(clip)[-1])
+    clip, up = session.floor_frame()
     floor = floor_axes(up)
     centres = np.asarray(clip.positions, np.float64).mean(1)[:, list(floor)]
     seed_frame = session.params.seed_frame or 1
     start = centres[max(0, min(len(centres), seed_frame) - 1)]  # the frame the take continues from
-    height = float(np.median(np.ptp(clip.positions[..., up], axis=1)))
+    height = body_height(clip.positions, up)
     return Floor(centres, start, max(height, 1e-6), floor)
 
 
